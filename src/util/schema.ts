@@ -18,6 +18,7 @@ export type FieldSpec =
   | { kind: "string"; default?: string; nullable?: boolean; doc: string }
   | { kind: "enum"; values: readonly string[]; default?: string; doc: string }
   | { kind: "object"; fields: Schema; optional?: boolean; doc: string }
+  | { kind: "strings"; default?: string[]; minItems?: number; doc: string }
   | { kind: "any"; default?: unknown; doc: string };
 
 export type Schema = Record<string, FieldSpec>;
@@ -39,6 +40,8 @@ function describe(spec: FieldSpec): string {
       return `one of ${spec.values.map((v) => JSON.stringify(v)).join(", ")}`;
     case "object":
       return "an object";
+    case "strings":
+      return spec.minItems ? `a list of at least ${spec.minItems} strings` : "a list of strings";
     case "any":
       return "any value";
   }
@@ -104,6 +107,11 @@ function checkField(v: unknown, spec: FieldSpec, where: string): unknown {
       return v;
     case "object":
       return validate(v, spec.fields, where);
+    case "strings":
+      if (typeof v === "string") return [v];
+      if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) throw bad();
+      if (spec.minItems && v.length < spec.minItems) throw bad();
+      return [...v];
     case "any":
       return v;
   }

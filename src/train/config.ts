@@ -1,0 +1,119 @@
+/**
+ * A training run's configuration: seed, output folder, model, optimizer, schedule, data and loop settings.
+ * Read from YAML or JSON; every section is validated (unknown keys are errors) and resolved, and the resolved
+ * form is what checkpoints store.
+ */
+import { readFileSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { resolveModelConfig, type ModelConfig } from "../model/config.js";
+import { resolveOptimizer, type OptimizerConfig } from "./optimizer.js";
+import { resolveSchedule, type ScheduleConfig } from "./schedule.js";
+import { applyOverride, ConfigError, validate, type Schema } from "../util/schema.js";
+
+export interface DataConfig {
+  /** "bytes": text files through the byte-level tokenizer */
+  kind: "bytes";
+  paths: string[];
+  val_fraction: number;
+}
+
+export interface LoopConfig {
+  steps: number;
+  /** rows per micro-batch */
+  batch_size: number;
+  seq_len: number;
+  /** micro-batches per optimizer step */
+  grad_accum: number;
+  /** held-out loss every N steps (0 = only at the end) */
+  eval_every: number;
+  eval_batches: number;
+  /** checkpoint every N steps (0 = only at the end) */
+  checkpoint_every: number;
+  keep_last: number;
+  /** also keep every checkpoint whose step is a multiple of this (null = none) */
+  keep_every: number | null;
+  /** threads for the native kernels (null = all cores) */
+  threads: number | null;
+}
+
+export interface RunConfig {
+  seed: number;
+  out_dir: string;
+  model: ModelConfig;
+  optimizer: OptimizerConfig;
+  schedule: ScheduleConfig;
+  data: DataConfig;
+  train: LoopConfig;
+}
+
+const DATA_SCHEMA: Schema = {
+  kind: { kind: "enum", values: ["bytes"], default: "bytes", doc: "data source kind" },
+  paths: { kind: "strings", minItems: 1, doc: "text files (relative paths are relative to the config file)" },
+  val_fraction: { kind: "number", min: 0, max: 0.5, default: 0.05, doc: "share of the tokens held out" },
+};
+
+const int = (min: number, def: number | null, doc: string, nullable = false) =>
+  ({ kind: "number", integer: true, min, default: def, nullable, doc }) as const;
+
+const LOOP_SCHEMA: Schema = {
+  steps: int(1, null, "optimizer steps"),
+  batch_size: int(1, 8, "rows per micro-batch"),
+  seq_len: int(1, 256, "tokens per row"),
+  grad_accum: int(1, 1, "micro-batches per optimizer step"),
+  eval_every: int(0, 0, "held-out loss every N steps (0: only at the end)"),
+  eval_batches: int(1, 4, "held-out batches per evaluation"),
+  checkpoint_every: int(0, 0, "checkpoint every N steps (0: only at the end)"),
+  keep_last: int(1, 3, "checkpoints kept"),
+  keep_every: int(1, null, "also keep checkpoints at multiples of N steps", true),
+  threads: int(1, null, "threads for the native kernels (null: all cores)", true),
+};
+
+const RUN_SCHEMA: Schema = {
+  seed: { kind: "number", integer: true, default: 42, doc: "seed of initialization and data order" },
+  out_dir: { kind: "string", default: "runs/default", doc: "run folder (metrics, checkpoints)" },
+  model: { kind: "any", doc: "model configuration" },
+  optimizer: { kind: "any", default: {}, doc: "optimizer configuration" },
+  schedule: { kind: "any", default: {}, doc: "learning-rate schedule" },
+  data: { kind: "any", doc: "training data" },
+  train: { kind: "any", doc: "loop settings" },
+};
+
+export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunConfig {
+  const raw = validate<Record<string, unknown>>(input, RUN_SCHEMA, "");
+  const data = validate<DataConfig>(raw.data, DATA_SCHEMA, "data");
+  data.paths = data.paths.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+  const outDir = raw.out_dir as string;
+  return {
+    seed: raw.seed as number,
+    out_dir: isAbsolute(outDir) ? outDir : resolve(baseDir, outDir),
+    model: resolveModelConfig(raw.model, "model"),
+    optimizer: resolveOptimizer(raw.optimizer, "optimizer"),
+    schedule: resolveSchedule(raw.schedule, "schedule"),
+    data,
+    train: validate<LoopConfig>(raw.train, LOOP_SCHEMA, "train"),
+  };
+}
+
+/** Reads a YAML or JSON run config, applies dotted overrides ("train.steps=100"), and resolves it. */
+export function loadRunConfig(path: string, overrides: string[] = [], outDirBase = process.cwd()): RunConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch {
+    throw new ConfigError(`config file ${path} cannot be read (does it exist?)`);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`${path}: not valid YAML/JSON: ${(e as Error).message}`);
+  }
+  if (doc === null || typeof doc !== "object") throw new ConfigError(`${path}: expected a mapping at the top level`);
+  for (const o of overrides) applyOverride(doc as Record<string, unknown>, o);
+  const cfg = resolveRunConfig(doc, dirname(resolve(path)));
+  // out_dir is relative to where the command runs, not to the config file.
+  const rawOut = (doc as Record<string, unknown>).out_dir;
+  if (typeof rawOut === "string" && !isAbsolute(rawOut)) cfg.out_dir = resolve(outDirBase, rawOut);
+  return cfg;
+}
