@@ -1,0 +1,95 @@
+/**
+ * Training throughput of the benchmark models against one PyTorch training step of the identical model, and model
+ * FLOPs utilization against the measured matrix-multiply peak.
+ */
+import { loadNative, nativeKernels } from "../src/kernels/native.js";
+import { resolveModelConfig, type ModelConfig } from "../src/model/config.js";
+import { Model } from "../src/model/model.js";
+import { AdamW, clipGradients, resolveOptimizer } from "../src/train/optimizer.js";
+import { bestOpenBlasCore, median, runPeer } from "./peers.js";
+
+export interface TrainRow {
+  dModel: number;
+  params: number;
+  threads: number;
+  tokensPerStep: number;
+  flopsPerToken: number;
+  ours: number;
+  oursGflops: number;
+  torchAuto: number | null;
+  torchBest: number | null;
+  ratio: number | null;
+  mfu: number | null;
+}
+
+export function benchConfig(d: number): ModelConfig {
+  return resolveModelConfig({
+    num_layers: 8, d_model: d, ffn_size: (d * 5) / 2, num_heads: 8, num_kv_heads: 2, vocab_size: 8192,
+    max_seq_len: 256, tie_embeddings: true, qkv_bias: true, wesar: true, dim_model_base: 128, z_loss: 1e-4,
+    init_std: 0.02,
+  });
+}
+
+/** 6 FLOPs per parameter per token (forward 2, backward 4) plus causal attention: 6·L·S·d (QKᵀ and PV, each S/2 keys on average). */
+export function flopsPerToken(c: ModelConfig, params: number, seq: number): number {
+  return 6 * params + 6 * c.num_layers * seq * c.d_model;
+}
+
+function oursTokensPerSecond(c: ModelConfig, rows: number, seq: number, steps: number): { tps: number; params: number } {
+  const k = nativeKernels();
+  const model = new Model(c, k);
+  model.init(1);
+  const opt = new AdamW(k, resolveOptimizer({}), c, model.layout, model.params, model.grads!);
+  const ids = new Int32Array(rows * seq).map((_, i) => (i * 7919) % c.vocab_size);
+  const targets = ids.map((x) => (x * 31 + 7) % c.vocab_size);
+  const batch = { rows, seq, ids, targets };
+  const times: number[] = [];
+  for (let i = 0; i < steps + 2; i++) {
+    const t = performance.now();
+    model.zeroGrads();
+    model.lossAndGrad(batch);
+    clipGradients(k, model.grads!, 1);
+    opt.update(1);
+    if (i >= 2) times.push((performance.now() - t) / 1000);
+  }
+  return { tps: (rows * seq) / median(times), params: model.layout.size };
+}
+
+export function benchTrain(root: string, dModels: number[], threads: number, steps: number, torchSteps: number,
+  peakGflops: number | null, log: (s: string) => void): { rows: TrainRow[]; notes: string[] } {
+  const native = loadNative();
+  const before = native.getThreads();
+  native.setThreads(threads);
+  const rows: TrainRow[] = [];
+  const notes: string[] = [];
+  const core = bestOpenBlasCore();
+  const seq = 256;
+  const batch = 8;
+  for (const d of dModels) {
+    const c = benchConfig(d);
+    log(`train: d_model ${d}: native kernels, ${steps} timed steps…`);
+    const { tps, params } = oursTokensPerSecond(c, batch, seq, steps);
+    const fpt = flopsPerToken(c, params, seq);
+    const torch = (coretype: string | null): number | null => {
+      log(`train: d_model ${d}: PyTorch${coretype ? ` (OpenBLAS core ${coretype})` : ""}, ${torchSteps} timed steps…`);
+      const args = ["--d-model", String(d), "--threads", String(threads), "--steps", String(torchSteps), "--warmup", "1"];
+      if (coretype) args.push("--coretype", coretype);
+      const r = runPeer(root, "torch_train.py", args, 1800);
+      if (!r.ok) {
+        notes.push(`PyTorch peer (d ${d}${coretype ? `, ${coretype}` : ""}) unavailable: ${r.why}`);
+        return null;
+      }
+      return (r.lines.at(-1)?.median_tokens_per_s as number) ?? null;
+    };
+    const torchAuto = torch(null);
+    const torchBest = core ? torch(core) : null;
+    const peer = Math.max(torchAuto ?? 0, torchBest ?? 0);
+    const gflops = (tps * fpt) / 1e9;
+    rows.push({
+      dModel: d, params, threads, tokensPerStep: batch * seq, flopsPerToken: fpt, ours: tps, oursGflops: gflops,
+      torchAuto, torchBest, ratio: peer > 0 ? tps / peer : null, mfu: peakGflops ? gflops / peakGflops : null,
+    });
+  }
+  native.setThreads(before);
+  return { rows, notes };
+}
