@@ -10,7 +10,8 @@
         "native/binding_ops.c",
         "native/threads.c",
         "native/simd.c",
-        "native/gemm.c"
+        "native/gemm.c",
+        "native/ops_portable.c"
       ],
       "cflags": ["<@(common_cflags)"],
       "cflags!": ["-O2", "-O0", "-fno-exceptions"],
@@ -33,7 +34,7 @@
           "target_name": "pretrain_avx2",
           "type": "static_library",
           "defines": ["PRETRAIN_X64"],
-          "sources": ["native/gemm_avx2.c"],
+          "sources": ["native/gemm_avx2.c", "native/ops_avx2.c"],
           "cflags": ["<@(common_cflags)", "-mavx2", "-mfma"],
           "cflags!": ["-O2", "-O0"],
           "xcode_settings": { "OTHER_CFLAGS": ["<@(common_cflags)", "-mavx2", "-mfma"] }
@@ -42,7 +43,7 @@
           "target_name": "pretrain_avx512",
           "type": "static_library",
           "defines": ["PRETRAIN_X64"],
-          "sources": ["native/gemm_avx512.c"],
+          "sources": ["native/gemm_avx512.c", "native/ops_avx512.c"],
           "cflags": ["<@(common_cflags)", "-mavx512f", "-mavx2", "-mfma"],
           "cflags!": ["-O2", "-O0"],
           "xcode_settings": { "OTHER_CFLAGS": ["<@(common_cflags)", "-mavx512f", "-mavx2", "-mfma"] }

@@ -51,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
 
 const KNOWN_ERRORS = new Set([
   "ConfigError", "CheckpointError", "TrainingError", "SafetensorsError", "MetricsFormatError", "RangeError",
+  "SetupError",
 ]);
 
 main(process.argv.slice(2)).then(

@@ -22,6 +22,14 @@ export interface NativeAddon extends Omit<Kernels, "name" | "alloc"> {
 
 let addon: NativeAddon | null = null;
 
+/** The native kernels cannot be used as installed (not built, or a SIMD level the CPU lacks). */
+export class SetupError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SetupError";
+  }
+}
+
 function findAddon(): string {
   // dist/src/kernels/native.js → package root is three levels up; src/kernels/native.ts → two.
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -30,8 +38,8 @@ function findAddon(): string {
     if (existsSync(candidate)) return candidate;
     dir = resolve(dir, "..");
   }
-  throw new Error(
-    "pretrain-ts: the native kernels are not built (build/Release/pretrain_native.node is missing). " +
+  throw new SetupError(
+    "the native kernels are not built (build/Release/pretrain_native.node is missing). " +
       "Run `npm ci` (or `npm run build:native`) in the package folder; it needs python3, make and a C compiler.",
   );
 }
@@ -43,7 +51,7 @@ export function loadNative(): NativeAddon {
   const mod = require(findAddon()) as NativeAddon;
   const want = process.env.PRETRAIN_SIMD;
   if (want && want !== "auto" && mod.simdLevel() !== want) {
-    throw new Error(
+    throw new SetupError(
       `PRETRAIN_SIMD=${want} was asked for, but this CPU or build supports only: ${mod.simdLevels().join(", ")} ` +
         "(use one of those, or auto).",
     );

@@ -12,6 +12,7 @@
  * - Integer inputs (token ids, positions, targets, document starts) are `Int32Array`s.
  * - Reductions that return a number are computed in double precision, in an order that does not depend on
  *   the thread count, so results are bit-identical for any number of threads.
+ * - The native kernels share one thread pool and its scratch buffers: call them from one JavaScript thread only.
  */
 export type Buf = Float32Array | Float64Array;
 
@@ -109,7 +110,7 @@ export interface Kernels {
   swigluBackward(dgate: Buf, dup: Buf, dout: Buf, gate: Buf, up: Buf, n: number): void;
 
   // ------------------------------------------------------------------ embedding
-  /** out[r] = scale · table[ids[r]]; ids outside [0, vocab) throw. table is [vocab, dim]. */
+  /** out[r] = scale · table[ids[r]]; ids outside [0, vocab) throw. table is [vocab, dim] (vocab = length/dim). */
   embedding(out: Buf, table: Buf, ids: Int32Array, rows: number, dim: number, scale: number): void;
   /** dtable[ids[r]] += scale · dout[r] (scatter-add; deterministic). */
   embeddingBackward(dtable: Buf, dout: Buf, ids: Int32Array, rows: number, dim: number, scale: number): void;
@@ -118,7 +119,8 @@ export interface Kernels {
   /**
    * Softmax cross-entropy with z-loss over `rows` rows of `vocab` logits.
    * Per row with target y ≥ 0: lse = log Σ exp(logits), nll = lse − logits[y],
-   * loss = nll + zLoss · lse². Rows with target −1 are ignored (loss 0, gradient 0, nll and lse 0).
+   * loss = nll + zLoss · lse². Rows with a negative target (−1 by convention) are ignored (loss 0, gradient 0,
+   * nll and lse 0).
    * Writes nll[r] and lse[r]; returns Σ loss over the rows (double).
    * When gradScale ≠ 0, overwrites logits with gradScale · ∂loss/∂logits
    *   = gradScale · (softmax · (1 + 2·zLoss·lse) − onehot(y)); when gradScale = 0 the logits are left as they are.
@@ -128,7 +130,8 @@ export interface Kernels {
 
   // ------------------------------------------------------------------ optimizer
   /**
-   * One AdamW step over n elements, exactly as PyTorch's AdamW (decoupled weight decay, bias correction):
+   * One AdamW step over n elements with PyTorch AdamW's formula (decoupled weight decay, bias correction; equal to
+   * rounding, not bit for bit: PyTorch forms m with a lerp):
    *   p ← p·(1 − lr·weightDecay);  m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²;
    *   p ← p − (lr / (1−β1^step)) · m / (√v / √(1−β2^step) + eps).   step counts from 1.
    */

@@ -1,0 +1,99 @@
+/** The `pretrain` command end to end, as a user runs it: exit codes, JSON output, and messages for mistakes. */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const MAIN = fileURLToPath(new URL("../../src/cli/main.js", import.meta.url));
+
+function pretrain(args: string[], cwd?: string): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: "utf8", cwd, env: { ...process.env, PRETRAIN_THREADS: "1" } });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+function setup(): { dir: string; config: string } {
+  const dir = mkdtempSync(join(tmpdir(), "pretrain-cli-"));
+  writeFileSync(join(dir, "text.txt"), "a small corpus of words, repeated so the model sees it often. ".repeat(200));
+  const config = join(dir, "run.json");
+  writeFileSync(config, JSON.stringify({
+    seed: 1, out_dir: join(dir, "run"),
+    model: { num_layers: 1, d_model: 16, ffn_size: 24, num_heads: 2, vocab_size: 260, max_seq_len: 64, dim_model_base: 8, init_std: 0.02 },
+    schedule: { warmup_steps: 2 },
+    data: { paths: ["text.txt"], val_fraction: 0.1 },
+    train: { steps: 6, batch_size: 2, seq_len: 32, eval_every: 3 },
+  }));
+  return { dir, config };
+}
+
+test("help, version and unknown commands", () => {
+  const h = pretrain(["--help"]);
+  assert.equal(h.code, 0);
+  for (const c of ["train", "generate", "score", "inspect", "demo"]) assert.match(h.stdout, new RegExp(`\\b${c}\\b`));
+  assert.match(pretrain(["--version"]).stdout, /^\d+\.\d+\.\d+/);
+  const u = pretrain(["trian"]);
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /unknown command "trian"/);
+  for (const c of ["train", "generate", "score", "inspect", "demo"]) {
+    const r = pretrain([c, "--help"]);
+    assert.equal(r.code, 0, c);
+    assert.match(r.stdout, new RegExp(`Usage: pretrain ${c}`));
+  }
+});
+
+test("train → generate → score → inspect, with JSON output", () => {
+  const { dir, config } = setup();
+  try {
+    const t = pretrain(["train", config, "--json"]);
+    assert.equal(t.code, 0, t.stderr);
+    const summary = JSON.parse(t.stdout);
+    assert.equal(summary.step, 6);
+    assert.ok(summary.valLoss > 0);
+    assert.ok(existsSync(join(dir, "run", "metrics.jsonl")));
+    const run = join(dir, "run");
+    const g = pretrain(["generate", "--model", run, "--prompt", "a small", "--max-tokens", "5", "--temperature", "0", "--json"]);
+    assert.equal(g.code, 0, g.stderr);
+    const gen = JSON.parse(g.stdout);
+    assert.ok(gen.tokens.length <= 5);
+    assert.equal(typeof gen.text, "string");
+    const s = pretrain(["score", "--model", run, "--ids", "97,32,115,109"]);
+    assert.equal(s.code, 0, s.stderr);
+    const sc = JSON.parse(s.stdout);
+    assert.equal(sc.count, 3);
+    assert.ok(sc.tokens.every((x: { logprob: number }) => x.logprob < 0));
+    const i = pretrain(["inspect", run, "--json"]);
+    assert.equal(i.code, 0, i.stderr);
+    assert.equal(JSON.parse(i.stdout).step, 6);
+    // Continuing a finished run is a no-op that still succeeds.
+    const again = pretrain(["train", config, "--resume", "--json"]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal(JSON.parse(again.stdout).startStep, 6);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("mistakes give clear messages and distinct exit codes", () => {
+  const { dir, config } = setup();
+  try {
+    const unknownOption = pretrain(["train", config, "--stpes", "3"]);
+    assert.equal(unknownOption.code, 2);
+    assert.match(unknownOption.stderr, /unknown option --stpes.*pretrain train --help/);
+    const badKey = pretrain(["train", config, "--set", "model.d_modle=32"]);
+    assert.equal(badKey.code, 1);
+    assert.match(badKey.stderr, /unknown key "model\.d_modle"/);
+    const missingFile = pretrain(["train", join(dir, "nope.yaml")]);
+    assert.equal(missingFile.code, 1);
+    assert.match(missingFile.stderr, /nope\.yaml cannot be read/);
+    const noModel = pretrain(["generate", "--model", join(dir, "missing"), "--prompt", "x"]);
+    assert.equal(noModel.code, 1);
+    assert.match(noModel.stderr, /missing: no such file or directory/);
+    const badIds = pretrain(["score", "--model", dir, "--ids", "1,x"]);
+    assert.equal(badIds.code, 1);
+    assert.match(badIds.stderr, /neither a checkpoint directory nor a run directory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
