@@ -1,6 +1,10 @@
-/** Matrix multiply on transformer shapes: the native kernels against OpenBLAS through numpy, 1 and 2 threads. */
+/**
+ * Matrix multiply on transformer shapes: the native kernels against OpenBLAS through numpy, 1 and 2 threads.
+ * Shared machines drift, so the two are measured alternately, shape by shape, over several rounds; each round
+ * gives a ratio and the table quotes medians.
+ */
 import { loadNative } from "../src/kernels/native.js";
-import { bestOpenBlasCore, median, runPeer } from "./peers.js";
+import { bestOpenBlasCore, median, PeerServer } from "./peers.js";
 
 export interface GemmShape {
   label: string;
@@ -15,6 +19,7 @@ export interface GemmRow extends GemmShape {
   ours: number;
   openblasAuto: number | null;
   openblasBest: number | null;
+  /** median over rounds of native / (the faster OpenBLAS in that round) */
   ratio: number | null;
 }
 
@@ -42,7 +47,7 @@ function ours(s: GemmShape, repeats: number): number {
   const c = new Float32Array(s.m * s.n);
   const ta = s.trans === "TN";
   const tb = s.trans === "NT";
-  for (let i = 0; i < 3; i++) native.gemm(ta, tb, s.m, s.n, s.k, 1, a, b, 0, c);
+  native.gemm(ta, tb, s.m, s.n, s.k, 1, a, b, 0, c);
   const times: number[] = [];
   for (let i = 0; i < repeats; i++) {
     const t = performance.now();
@@ -52,23 +57,8 @@ function ours(s: GemmShape, repeats: number): number {
   return (2 * s.m * s.n * s.k) / median(times) / 1e9;
 }
 
-function peer(root: string, shapes: GemmShape[], threads: number, core: string | null, repeats: number): Map<string, number> | string {
-  const out = new Map<string, number>();
-  for (const trans of ["NN", "NT", "TN"] as const) {
-    const group = shapes.filter((s) => s.trans === trans);
-    if (group.length === 0) continue;
-    const args = ["--shapes", group.map((s) => `${s.m}x${s.k}x${s.n}`).join(","), "--trans", trans,
-      "--threads", String(threads), "--repeats", String(repeats)];
-    if (core) args.push("--coretype", core);
-    const r = runPeer(root, "numpy_gemm.py", args);
-    if (!r.ok) return r.why;
-    for (const l of r.lines) out.set(`${l.m}x${l.k}x${l.n}${trans}`, l.gflops as number);
-  }
-  return out;
-}
-
-export function benchGemm(root: string, shapes: GemmShape[], threadCounts: number[], repeats: number,
-  log: (s: string) => void): { rows: GemmRow[]; notes: string[] } {
+export async function benchGemm(root: string, shapes: GemmShape[], threadCounts: number[], rounds: number,
+  repeats: number, log: (s: string) => void): Promise<{ rows: GemmRow[]; notes: string[] }> {
   const native = loadNative();
   const before = native.getThreads();
   const core = bestOpenBlasCore();
@@ -76,26 +66,36 @@ export function benchGemm(root: string, shapes: GemmShape[], threadCounts: numbe
   const notes: string[] = [];
   for (const threads of threadCounts) {
     native.setThreads(threads);
-    log(`gemm: ${threads} thread(s): native…`);
-    const mine = shapes.map((s) => ours(s, repeats));
-    log(`gemm: ${threads} thread(s): OpenBLAS (auto-detected core)…`);
-    const auto = peer(root, shapes, threads, null, repeats);
-    let best: Map<string, number> | string | null = null;
-    if (core) {
-      log(`gemm: ${threads} thread(s): OpenBLAS (core ${core})…`);
-      best = peer(root, shapes, threads, core, repeats);
-    }
+    const auto = await PeerServer.start(root, "numpy_gemm.py", ["--threads", String(threads)]);
+    const best = core ? await PeerServer.start(root, "numpy_gemm.py", ["--threads", String(threads), "--coretype", core]) : null;
     if (typeof auto === "string") notes.push(`OpenBLAS peer unavailable: ${auto}`);
     if (typeof best === "string") notes.push(`OpenBLAS (${core}) peer unavailable: ${best}`);
-    shapes.forEach((s, i) => {
-      const key = `${s.m}x${s.k}x${s.n}${s.trans}`;
-      const a = typeof auto === "string" ? null : auto.get(key) ?? null;
-      const b = best && typeof best !== "string" ? best.get(key) ?? null : null;
-      const peerBest = Math.max(a ?? 0, b ?? 0);
-      rows.push({ ...s, threads, ours: mine[i], openblasAuto: a, openblasBest: b, ratio: peerBest > 0 ? mine[i] / peerBest : null });
-    });
+    for (const s of shapes) {
+      log(`gemm: ${threads} thread(s): ${s.label} ${s.m}×${s.k}×${s.n} ${s.trans}`);
+      const o: number[] = [];
+      const a: number[] = [];
+      const b: number[] = [];
+      const ratios: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const mine = ours(s, repeats);
+        const req = `${s.m}x${s.k}x${s.n} ${s.trans} ${repeats}`;
+        const pa = typeof auto === "string" ? null : ((await auto.request(req)).gflops as number);
+        const pb = best && typeof best !== "string" ? ((await best.request(req)).gflops as number) : null;
+        o.push(mine);
+        if (pa !== null) a.push(pa);
+        if (pb !== null) b.push(pb);
+        const peer = Math.max(pa ?? 0, pb ?? 0);
+        if (peer > 0) ratios.push(mine / peer);
+      }
+      rows.push({
+        ...s, threads, ours: median(o), openblasAuto: a.length ? median(a) : null, openblasBest: b.length ? median(b) : null,
+        ratio: ratios.length ? median(ratios) : null,
+      });
+    }
+    if (typeof auto !== "string") auto.close();
+    if (best && typeof best !== "string") best.close();
   }
   native.setThreads(before);
-  if (core) notes.push(`OpenBLAS "best" forces OPENBLAS_CORETYPE=${core}: Debian's OpenBLAS 0.3.21 may not recognise this CPU and fall back to slower kernels; the ratio is taken against the faster of the two`);
+  if (core) notes.push(`OpenBLAS "best core" forces OPENBLAS_CORETYPE=${core}: Debian's OpenBLAS 0.3.21 may not recognise this CPU and fall back to slower kernels ("auto"); each ratio is taken against the faster of the two`);
   return { rows, notes };
 }

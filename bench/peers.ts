@@ -1,5 +1,6 @@
 /** Running the Python peers (numpy/OpenBLAS, PyTorch) and reading their JSON output. */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createInterface } from "node:readline";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
@@ -45,4 +46,56 @@ export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+/**
+ * A peer kept running between requests (numpy_gemm.py --serve), so the benchmark can alternate between the
+ * native kernel and the peer shape by shape and compare them under the same machine conditions.
+ */
+export class PeerServer {
+  private pending: ((line: string) => void)[] = [];
+  private buffered: string[] = [];
+  private closed = false;
+
+  private constructor(private readonly child: ChildProcess) {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      if (!line.trim().startsWith("{")) return;
+      const waiter = this.pending.shift();
+      if (waiter) waiter(line);
+      else this.buffered.push(line);
+    });
+    child.on("exit", () => {
+      this.closed = true;
+      for (const w of this.pending.splice(0)) w("");
+    });
+  }
+
+  static async start(root: string, script: string, args: string[]): Promise<PeerServer | string> {
+    if (!existsSync(PYTHON)) return `${PYTHON} not found (install Debian's python3-numpy)`;
+    const child = spawn(PYTHON, [peerPath(root, script), ...args, "--serve"], { stdio: ["pipe", "pipe", "pipe"] });
+    let err = "";
+    child.stderr!.on("data", (d) => (err += String(d)));
+    const server = new PeerServer(child);
+    const ready = await server.next();
+    if (!ready) return (err.trim().split("\n").slice(-2).join(" | ") || "the peer exited") as string;
+    return server;
+  }
+
+  private next(): Promise<Record<string, unknown> | null> {
+    const line = this.buffered.shift();
+    if (line !== undefined) return Promise.resolve(JSON.parse(line));
+    if (this.closed) return Promise.resolve(null);
+    return new Promise((resolveLine) => this.pending.push((l) => resolveLine(l ? JSON.parse(l) : null)));
+  }
+
+  async request(line: string): Promise<Record<string, unknown>> {
+    this.child.stdin!.write(line + "\n");
+    const r = await this.next();
+    if (!r) throw new Error(`peer exited while answering "${line}"`);
+    return r;
+  }
+
+  close(): void {
+    this.child.stdin!.end();
+  }
 }

@@ -30,8 +30,9 @@ const results: Record<string, unknown> = { machine, date: new Date().toISOString
 let peak: number | null = null;
 if (!only || only === "gemm") {
   const shapes = transformerShapes([256, 512]);
-  const { rows, notes } = benchGemm(root, shapes, [1, 2], quick ? 5 : 15, log);
+  const { rows, notes } = await benchGemm(root, shapes, [1, 2], quick ? 3 : 5, quick ? 5 : 9, log);
   console.log("\n## Matrix multiply, GFLOP/s (median)\n");
+  console.log("Native and OpenBLAS alternate shape by shape; each cell is a median over rounds, the ratio the median of per-round ratios.\n");
   console.log("| shape (M×K×N, op) | threads | native | OpenBLAS auto | OpenBLAS best core | native / best peer |");
   console.log("|---|---|---|---|---|---|");
   for (const r of rows) {

@@ -9,7 +9,15 @@
 static void ukr_avx512(long kc, const float *a, const float *b, float *c, long ldc, float alpha, float beta) {
   __m512 acc[MR][2];
   for (int r = 0; r < MR; r++) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  /* The c tile is needed after the loop: start fetching it now. a streams from L2 (each sliver is used once per
+   * b sliver), so fetch it a few iterations ahead; the b sliver stays in L1 across the a slivers. */
+  for (int r = 0; r < MR; r++) {
+    _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+    _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
   for (long p = 0; p < kc; p++) {
+    _mm_prefetch((const char *)(a + 16 * MR), _MM_HINT_T0);
     const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 12
     for (int r = 0; r < MR; r++) {

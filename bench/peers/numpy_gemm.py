@@ -38,6 +38,9 @@ def parse_args(argv):
     ap.add_argument("--coretype", default=None, help="OPENBLAS_CORETYPE (e.g. Haswell, SkylakeX); default: auto-detect")
     ap.add_argument("--repeats", type=int, default=15, help="timed runs per shape (at least 10 are done)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed runs per shape")
+    ap.add_argument("--serve", action="store_true",
+                    help="after set-up, read requests 'MxKxN TRANS REPEATS' from stdin, one JSON line each "
+                         "(lets the benchmark alternate with its own kernel shape by shape)")
     args = ap.parse_args(argv)
     shapes = []
     for s in args.shapes.split(","):
@@ -157,27 +160,43 @@ def main(argv=None) -> int:
         "blas_threads": nthreads,
         "cpu": platform.processor() or platform.machine(),
     }
-    for trans in trans_list:
-        for (m, k, n) in shapes:
+    cache = {}
+
+    def measure(m, k, n, trans, repeats, warmup):
+        key = (m, k, n, trans)
+        if key not in cache:
             a = rng.standard_normal((k, m) if trans[0] == "T" else (m, k), dtype=np.float32)
             b = rng.standard_normal((n, k) if trans[1] == "T" else (k, n), dtype=np.float32)
-            op_a = a.T if trans[0] == "T" else a
-            op_b = b.T if trans[1] == "T" else b
-            out = np.empty((m, n), dtype=np.float32)
-            for _ in range(args.warmup):
-                np.matmul(op_a, op_b, out=out)
-            times = []
-            for _ in range(args.repeats):
-                t0 = time.perf_counter()
-                np.matmul(op_a, op_b, out=out)
-                times.append(time.perf_counter() - t0)
-            med = statistics.median(times)
-            flops = 2.0 * m * k * n
-            rec = dict(base)
-            rec.update({"m": m, "k": k, "n": n, "trans": trans, "runs": args.repeats,
-                        "median_s": med, "min_s": min(times), "gflops": flops / med / 1e9,
-                        "best_gflops": flops / min(times) / 1e9})
-            print(json.dumps(rec), flush=True)
+            cache[key] = (a.T if trans[0] == "T" else a, b.T if trans[1] == "T" else b,
+                          np.empty((m, n), dtype=np.float32))
+        op_a, op_b, out = cache[key]
+        for _ in range(warmup):
+            np.matmul(op_a, op_b, out=out)
+        times = []
+        for _ in range(repeats):
+            t0 = time.perf_counter()
+            np.matmul(op_a, op_b, out=out)
+            times.append(time.perf_counter() - t0)
+        med = statistics.median(times)
+        flops = 2.0 * m * k * n
+        rec = dict(base)
+        rec.update({"m": m, "k": k, "n": n, "trans": trans, "runs": repeats,
+                    "median_s": med, "min_s": min(times), "gflops": flops / med / 1e9,
+                    "best_gflops": flops / min(times) / 1e9})
+        print(json.dumps(rec), flush=True)
+
+    if args.serve:
+        print(json.dumps(dict(base, ready=True)), flush=True)
+        for line in sys.stdin:
+            parts = line.split()
+            if not parts:
+                continue
+            m, k, n = (int(x) for x in parts[0].lower().split("x"))
+            measure(m, k, n, parts[1].upper(), int(parts[2]), 1)
+        return 0
+    for trans in trans_list:
+        for (m, k, n) in shapes:
+            measure(m, k, n, trans, args.repeats, args.warmup)
     return 0
 
 
