@@ -35,24 +35,34 @@ export function flopsPerToken(c: ModelConfig, params: number, seq: number): numb
   return 6 * params + 6 * c.num_layers * seq * c.d_model;
 }
 
-function oursTokensPerSecond(c: ModelConfig, rows: number, seq: number, steps: number): { tps: number; params: number } {
-  const k = nativeKernels();
-  const model = new Model(c, k);
-  model.init(1);
-  const opt = new AdamW(k, resolveOptimizer({}), c, model.layout, model.params, model.grads!);
-  const ids = new Int32Array(rows * seq).map((_, i) => (i * 7919) % c.vocab_size);
-  const targets = ids.map((x) => (x * 31 + 7) % c.vocab_size);
-  const batch = { rows, seq, ids, targets };
-  const times: number[] = [];
-  for (let i = 0; i < steps + 2; i++) {
-    const t = performance.now();
-    model.zeroGrads();
-    model.lossAndGrad(batch);
-    clipGradients(k, model.grads!, 1);
-    opt.update(1);
-    if (i >= 2) times.push((performance.now() - t) / 1000);
+/** One training step of the benchmark model (the trainer's inner loop: gradient, clipping, AdamW). */
+class OurStep {
+  private readonly k = nativeKernels();
+  readonly model: Model;
+  private readonly opt: AdamW;
+  private readonly batch;
+
+  constructor(c: ModelConfig, readonly rows: number, readonly seq: number) {
+    this.model = new Model(c, this.k);
+    this.model.init(1);
+    this.opt = new AdamW(this.k, resolveOptimizer({}), c, this.model.layout, this.model.params, this.model.grads!);
+    const ids = new Int32Array(rows * seq).map((_, i) => (i * 7919) % c.vocab_size);
+    this.batch = { rows, seq, ids, targets: ids.map((x) => (x * 31 + 7) % c.vocab_size) };
   }
-  return { tps: (rows * seq) / median(times), params: model.layout.size };
+
+  /** seconds per step of `steps` timed steps after one untimed */
+  time(steps: number): number[] {
+    const times: number[] = [];
+    for (let i = 0; i <= steps; i++) {
+      const t = performance.now();
+      this.model.zeroGrads();
+      this.model.lossAndGrad(this.batch);
+      clipGradients(this.k, this.model.grads!, 1);
+      this.opt.update(1);
+      if (i > 0) times.push((performance.now() - t) / 1000);
+    }
+    return times;
+  }
 }
 
 export function benchTrain(root: string, dModels: number[], threads: number, steps: number, torchSteps: number,
@@ -67,8 +77,12 @@ export function benchTrain(root: string, dModels: number[], threads: number, ste
   const batch = 8;
   for (const d of dModels) {
     const c = benchConfig(d);
+    // The native steps are timed half before and half after the PyTorch runs, so drift of a shared machine
+    // affects both sides alike.
     log(`train: d_model ${d}: native kernels, ${steps} timed steps…`);
-    const { tps, params } = oursTokensPerSecond(c, batch, seq, steps);
+    const step = new OurStep(c, batch, seq);
+    const params = step.model.layout.size;
+    const times = step.time(Math.ceil(steps / 2));
     const fpt = flopsPerToken(c, params, seq);
     const torch = (coretype: string | null): number | null => {
       log(`train: d_model ${d}: PyTorch${coretype ? ` (OpenBLAS core ${coretype})` : ""}, ${torchSteps} timed steps…`);
@@ -83,6 +97,9 @@ export function benchTrain(root: string, dModels: number[], threads: number, ste
     };
     const torchAuto = torch(null);
     const torchBest = core ? torch(core) : null;
+    log(`train: d_model ${d}: native kernels again, ${steps} timed steps…`);
+    times.push(...step.time(Math.floor(steps / 2)));
+    const tps = (batch * seq) / median(times);
     const peer = Math.max(torchAuto ?? 0, torchBest ?? 0);
     const gflops = (tps * fpt) / 1e9;
     rows.push({

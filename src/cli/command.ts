@@ -1,5 +1,6 @@
 /** What every sub-command module exports, and the options several commands share. */
 import { getKernels, type Backend } from "../kernels/index.js";
+import { parseCommand, type CommandSpec, type OptionValues, type PositionalValues } from "./args.js";
 import type { Kernels } from "../kernels/types.js";
 
 export interface Command {
@@ -33,4 +34,21 @@ export function kernelsFor(backend: string, threads: number | undefined): Kernel
 /** Writes a line to stderr (human-readable messages; stdout is kept for results). */
 export function note(message: string): void {
   process.stderr.write(message + "\n");
+}
+
+/** A command from its declaration and a handler of the parsed values (--help is answered here). */
+export function cliCommand<const S extends CommandSpec>(name: string, spec: S,
+  handler: (values: OptionValues<S>, positionals: PositionalValues<S>) => number | Promise<number>): Command {
+  return {
+    name,
+    summary: spec.summary,
+    run(argv) {
+      const args = parseCommand(spec, argv);
+      if (args.help) {
+        process.stdout.write(args.text);
+        return 0;
+      }
+      return handler(args.values, args.positionals);
+    },
+  };
 }

@@ -1,7 +1,7 @@
 /** `pretrain score`: per-token log-probabilities of a text or token list, as JSON. */
 import { readFileSync } from "node:fs";
-import { defineCommand, parseCommand, UsageError } from "./args.js";
-import { BACKEND_OPTION, THREADS_OPTION, kernelsFor, type Command } from "./command.js";
+import { defineCommand, UsageError } from "./args.js";
+import { BACKEND_OPTION, THREADS_OPTION, kernelsFor, cliCommand, type Command } from "./command.js";
 import { loadModel } from "../infer/load.js";
 import { scoreTokens } from "../infer/score.js";
 
@@ -37,37 +37,27 @@ function parseIds(list: string, vocab: number): Int32Array {
   return out;
 }
 
-export const scoreCommand: Command = {
-  name: "score",
-  summary: spec.summary,
-  run(argv) {
-    const args = parseCommand(spec, argv);
-    if (args.help) {
-      process.stdout.write(args.text);
-      return 0;
-    }
-    const o = args.values;
-    if (!o.model) throw new UsageError(spec.name, "--model is required");
-    const given = [o.text, o.file, o.ids].filter((v) => v !== undefined).length;
-    if (given !== 1) throw new UsageError(spec.name, "give exactly one of --text, --file, --ids");
-    const { model, tokenizer } = loadModel(o.model, kernelsFor(o.backend, o.threads));
-    let ids: Int32Array;
-    if (o.ids !== undefined) ids = parseIds(o.ids, model.config.vocab_size);
-    else {
-      if (!tokenizer) throw new Error(`${o.model}: the checkpoint has no tokenizer.json; use --ids`);
-      ids = tokenizer.encode(o.text ?? readFileSync(o.file!, "utf8"));
-    }
-    if (o.bos) {
-      const bos = tokenizer?.bosId ?? model.config.bos_token_id;
-      if (bos === null || bos === undefined) throw new UsageError(spec.name, "--bos: this model has no BOS token");
-      ids = Int32Array.from([bos, ...ids]);
-    }
-    const r = scoreTokens(model, ids);
-    const tokens = r.tokens.map((t) => ({ ...t, text: tokenizer ? tokenizer.decode([t.id]) : undefined }));
-    process.stdout.write(JSON.stringify({
-      model: o.model, count: r.count, sum_logprob: r.sum, mean_logprob: r.sum / r.count, perplexity: r.perplexity,
-      tokens,
-    }, null, 2) + "\n");
-    return 0;
-  },
-};
+export const scoreCommand: Command = cliCommand("score", spec, (o) => {
+  if (!o.model) throw new UsageError(spec.name, "--model is required");
+  const given = [o.text, o.file, o.ids].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new UsageError(spec.name, "give exactly one of --text, --file, --ids");
+  const { model, tokenizer } = loadModel(o.model, kernelsFor(o.backend, o.threads));
+  let ids: Int32Array;
+  if (o.ids !== undefined) ids = parseIds(o.ids, model.config.vocab_size);
+  else {
+    if (!tokenizer) throw new Error(`${o.model}: the checkpoint has no tokenizer.json; use --ids`);
+    ids = tokenizer.encode(o.text ?? readFileSync(o.file!, "utf8"));
+  }
+  if (o.bos) {
+    const bos = tokenizer?.bosId ?? model.config.bos_token_id;
+    if (bos === null || bos === undefined) throw new UsageError(spec.name, "--bos: this model has no BOS token");
+    ids = Int32Array.from([bos, ...ids]);
+  }
+  const r = scoreTokens(model, ids);
+  const tokens = r.tokens.map((t) => ({ ...t, text: tokenizer ? tokenizer.decode([t.id]) : undefined }));
+  process.stdout.write(JSON.stringify({
+    model: o.model, count: r.count, sum_logprob: r.sum, mean_logprob: r.sum / r.count, perplexity: r.perplexity,
+    tokens,
+  }, null, 2) + "\n");
+  return 0;
+});

@@ -1,10 +1,9 @@
 /** `pretrain train`: run (or resume) a training run from a YAML/JSON run configuration. */
-import { defineCommand, parseCommand } from "./args.js";
-import { BACKEND_OPTION, JSON_OPTION, THREADS_OPTION, kernelsFor, note, type Command } from "./command.js";
+import { defineCommand } from "./args.js";
+import { BACKEND_OPTION, JSON_OPTION, THREADS_OPTION, kernelsFor, note, cliCommand, type Command } from "./command.js";
 import { loadRunConfig } from "../train/config.js";
 import { train } from "../train/trainer.js";
-import { ByteTokenizer } from "../tokenizer/bytes.js";
-import { readByteCorpus, TokenStreamSource } from "../data/text-source.js";
+import { openDataSource } from "../data/open.js";
 import { describeSchedule } from "../train/schedule.js";
 import { parameterCount } from "../model/layout.js";
 
@@ -34,38 +33,26 @@ const spec = defineCommand({
   ],
 });
 
-export const trainCommand: Command = {
-  name: "train",
-  summary: spec.summary,
-  run(argv) {
-    const args = parseCommand(spec, argv);
-    if (args.help) {
-      process.stdout.write(args.text);
-      return 0;
-    }
-    const { values: o, positionals } = args;
-    const overrides = [...o.set];
-    if (o.out !== undefined) overrides.push(`out_dir=${JSON.stringify(o.out)}`);
-    if (o.steps !== undefined) overrides.push(`train.steps=${o.steps}`);
-    const cfg = loadRunConfig(positionals.config, overrides);
-    const kernels = kernelsFor(o.backend, o.threads ?? cfg.train.threads ?? undefined);
-    const tokenizer = new ByteTokenizer();
-    const source = new TokenStreamSource(readByteCorpus(cfg.data.paths, tokenizer.eosId), tokenizer.vocabSize, cfg.seed,
-      cfg.data.val_fraction, "byte corpus");
-    note(`model: ${parameterCount(cfg.model).toLocaleString("en-US")} parameters, ${cfg.model.num_layers} layers, ` +
-      `d_model ${cfg.model.d_model}; kernels ${kernels.name}`);
-    note(`data: ${source.describe()}`);
-    note(`schedule: ${describeSchedule(cfg.schedule)}`);
-    const r = train({
-      config: cfg, kernels, source, tokenizer: tokenizer.toJSON(), resume: o.resume, stopAfter: o["stop-after"],
-    });
-    if (o.json) {
-      process.stdout.write(JSON.stringify(r, null, 2) + "\n");
-    } else {
-      process.stdout.write(`trained steps ${r.startStep}→${r.step} in ${r.seconds.toFixed(1)} s; ` +
-        `loss ${r.lastLoss.toFixed(4)}${r.valLoss !== null ? `, held-out loss ${r.valLoss.toFixed(4)}` : ""}\n` +
-        `checkpoint: ${r.checkpoint}\nmetrics: ${r.outDir}/metrics.jsonl\n`);
-    }
-    return 0;
-  },
-};
+export const trainCommand: Command = cliCommand("train", spec, (o, positionals) => {
+  const overrides = [...o.set];
+  if (o.out !== undefined) overrides.push(`out_dir=${JSON.stringify(o.out)}`);
+  if (o.steps !== undefined) overrides.push(`train.steps=${o.steps}`);
+  const cfg = loadRunConfig(positionals.config, overrides);
+  const kernels = kernelsFor(o.backend, o.threads ?? cfg.train.threads ?? undefined);
+  const { source, tokenizer } = openDataSource(cfg);
+  note(`model: ${parameterCount(cfg.model).toLocaleString("en-US")} parameters, ${cfg.model.num_layers} layers, ` +
+    `d_model ${cfg.model.d_model}; kernels ${kernels.name}`);
+  note(`data: ${source.describe()}`);
+  note(`schedule: ${describeSchedule(cfg.schedule)}`);
+  const r = train({
+    config: cfg, kernels, source, tokenizer: tokenizer.toJSON(), resume: o.resume, stopAfter: o["stop-after"],
+  });
+  if (o.json) {
+    process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+  } else {
+    process.stdout.write(`trained steps ${r.startStep}→${r.step} in ${r.seconds.toFixed(1)} s; ` +
+      `loss ${r.lastLoss.toFixed(4)}${r.valLoss !== null ? `, held-out loss ${r.valLoss.toFixed(4)}` : ""}\n` +
+      `checkpoint: ${r.checkpoint}\nmetrics: ${r.outDir}/metrics.jsonl\n`);
+  }
+  return 0;
+});

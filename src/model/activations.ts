@@ -4,7 +4,7 @@
  */
 import type { Buf, Kernels } from "../kernels/types.js";
 import type { ModelConfig } from "./config.js";
-import { headDim } from "./config.js";
+import { dims } from "./config.js";
 
 /** What the forward pass keeps of one layer for the backward pass (names follow spec §2.2). */
 export interface LayerActivations {
@@ -90,11 +90,7 @@ export function lossChunkRows(vocab: number, tokens: number): number {
 
 /** The buffers of one layer for T tokens. */
 export function allocLayerActivations(c: ModelConfig, k: Kernels, T: number, lseSize: number): LayerActivations {
-  const d = c.d_model;
-  const hd = headDim(c);
-  const qDim = c.num_heads * hd;
-  const kvDim = c.num_kv_heads * hd;
-  const f = c.ffn_size;
+  const { d, qDim, kvDim, F: f } = dims(c);
   const a = (n: number) => k.alloc(n);
   const qk = c.qk_layernorm;
   return {
@@ -124,10 +120,7 @@ export function allocActivations(c: ModelConfig, k: Kernels, tokens: number, max
 }
 
 export function allocGradScratch(c: ModelConfig, k: Kernels, tokens: number): GradScratch {
-  const d = c.d_model;
-  const hd = headDim(c);
-  const qDim = c.num_heads * hd;
-  const kvDim = c.num_kv_heads * hd;
+  const { d, qDim, kvDim } = dims(c);
   const T = tokens;
   const a = (n: number) => k.alloc(n);
   return {

@@ -4,7 +4,7 @@
  * products with the pre-gate values the forward pass kept: for y = α·u, ∂L/∂α = Σ ∂L/∂y ⊙ u.
  */
 import type { Buf } from "../kernels/types.js";
-import { attentionScale, headDim, logitMultiplier } from "./config.js";
+import { attentionScale, dims, logitMultiplier } from "./config.js";
 import type { Activations, GradScratch, LayerActivations } from "./activations.js";
 import type { Geometry, ModelContext } from "./forward.js";
 import { finalScale } from "./forward.js";
@@ -16,13 +16,7 @@ export function layerBackward(ctx: ModelContext, w: LayerTensors, gw: LayerTenso
   gs: GradScratch, dxOut: Buf, dxIn: Buf, g: Geometry): void {
   const { config: c, k, params } = ctx;
   const T = g.rows * g.seq;
-  const d = c.d_model;
-  const F = c.ffn_size;
-  const hd = headDim(c);
-  const H = c.num_heads;
-  const KV = c.num_kv_heads;
-  const qDim = H * hd;
-  const kvDim = KV * hd;
+  const { d, F, hd, H, KV, qDim, kvDim } = dims(c);
   const s = c.residual_multiplier;
   const alpha = (off: number) => gateValue(params, off);
   const aDown = alpha(w.gDown);

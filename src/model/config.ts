@@ -178,6 +178,12 @@ export function headDim(c: Pick<ModelConfig, "d_model" | "num_heads">): number {
   return c.d_model / c.num_heads;
 }
 
+/** The sizes the forward and backward passes use: widths of the residual stream, heads, q and k/v, and the MLP. */
+export function dims(c: ModelConfig): { d: number; hd: number; H: number; KV: number; qDim: number; kvDim: number; F: number } {
+  const hd = headDim(c);
+  return { d: c.d_model, hd, H: c.num_heads, KV: c.num_kv_heads, qDim: c.num_heads * hd, kvDim: c.num_kv_heads * hd, F: c.ffn_size };
+}
+
 export function attentionScale(c: ModelConfig): number {
   return Math.sqrt(c.attention_scale_base) / headDim(c);
 }

@@ -15,7 +15,7 @@
  */
 import type { Buf, Kernels } from "../kernels/types.js";
 import type { ModelConfig } from "./config.js";
-import { attentionScale, headDim, logitMultiplier } from "./config.js";
+import { attentionScale, dims, logitMultiplier } from "./config.js";
 import type { Activations, LayerActivations } from "./activations.js";
 import type { LayerTensors, ModelTensors } from "./params.js";
 import { gateValue } from "./params.js";
@@ -64,12 +64,7 @@ export function embed(ctx: ModelContext, x0: Buf, ids: Int32Array, tokens: numbe
 export function layerForward(ctx: ModelContext, w: LayerTensors, act: LayerActivations, xOut: Buf, g: Geometry): void {
   const { config: c, k, params } = ctx;
   const T = g.rows * g.seq;
-  const d = c.d_model;
-  const hd = headDim(c);
-  const H = c.num_heads;
-  const KV = c.num_kv_heads;
-  const qDim = H * hd;
-  const kvDim = KV * hd;
+  const { d, hd, H, KV, qDim, kvDim } = dims(c);
   const s = c.residual_multiplier;
   const alpha = (off: number) => gateValue(params, off);
 
