@@ -61,7 +61,7 @@ export async function benchGemm(root: string, shapes: GemmShape[], threadCounts:
   repeats: number, log: (s: string) => void): Promise<{ rows: GemmRow[]; notes: string[] }> {
   const native = loadNative();
   const before = native.getThreads();
-  const core = bestOpenBlasCore();
+  const core = bestOpenBlasCore(native.simdLevel());
   const rows: GemmRow[] = [];
   const notes: string[] = [];
   for (const threads of threadCounts) {
@@ -76,11 +76,13 @@ export async function benchGemm(root: string, shapes: GemmShape[], threadCounts:
       const a: number[] = [];
       const b: number[] = [];
       const ratios: number[] = [];
-      for (let r = 0; r < rounds; r++) {
+      // Round 0 warms both sides up (thread start-up, page faults, caches) and is not counted.
+      for (let r = 0; r <= rounds; r++) {
         const mine = ours(s, repeats);
         const req = `${s.m}x${s.k}x${s.n} ${s.trans} ${repeats}`;
         const pa = typeof auto === "string" ? null : ((await auto.request(req)).gflops as number);
         const pb = best && typeof best !== "string" ? ((await best.request(req)).gflops as number) : null;
+        if (r === 0) continue;
         o.push(mine);
         if (pa !== null) a.push(pa);
         if (pb !== null) b.push(pb);

@@ -20,8 +20,13 @@ export function runPeer(root: string, script: string, args: string[], timeoutS =
   return { ok: true, lines };
 }
 
-/** The OpenBLAS core type that matches this CPU's widest vector unit (Debian's OpenBLAS may not detect it). */
-export function bestOpenBlasCore(): string | null {
+/**
+ * The OpenBLAS core type that matches the vector unit the native kernels use (Debian's OpenBLAS may not detect the
+ * CPU): with PRETRAIN_SIMD=avx2 on an AVX-512 machine, OpenBLAS gets its AVX2 kernels too, for a like-for-like ratio.
+ */
+export function bestOpenBlasCore(nativeLevel?: string): string | null {
+  if (nativeLevel === "avx2") return "Haswell";
+  if (nativeLevel === "portable") return null;
   let flags = "";
   try {
     flags = readFileSync("/proc/cpuinfo", "utf8").split("\n").find((l) => l.startsWith("flags")) ?? "";

@@ -72,7 +72,7 @@ export function benchTrain(root: string, dModels: number[], threads: number, ste
   native.setThreads(threads);
   const rows: TrainRow[] = [];
   const notes: string[] = [];
-  const core = bestOpenBlasCore();
+  const core = bestOpenBlasCore(native.simdLevel());
   const seq = 256;
   const batch = 8;
   for (const d of dModels) {
