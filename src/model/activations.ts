@@ -106,13 +106,14 @@ export function allocLayerActivations(c: ModelConfig, k: Kernels, T: number, lse
   };
 }
 
-export function allocActivations(c: ModelConfig, k: Kernels, tokens: number, maxRowsTimesHeads: number): Activations {
+export function allocActivations(c: ModelConfig, k: Kernels, tokens: number, maxRowsTimesHeads: number,
+  chunkRowsOverride?: number): Activations {
   const d = c.d_model;
   const T = tokens;
   const a = (n: number) => k.alloc(n);
   const layers: LayerActivations[] = [];
   for (let l = 0; l < c.num_layers; l++) layers.push(allocLayerActivations(c, k, T, maxRowsTimesHeads));
-  const chunkRows = lossChunkRows(c.vocab_size, T);
+  const chunkRows = chunkRowsOverride ? Math.min(chunkRowsOverride, T) : lossChunkRows(c.vocab_size, T);
   return {
     tokens: T, layers, xL: a(T * d), rstdF: a(T), h: a(T * d), nll: a(T), lseLogits: a(T),
     logits: a(chunkRows * c.vocab_size), chunkRows,

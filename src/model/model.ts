@@ -27,6 +27,8 @@ export interface LossResult {
 export interface ModelOptions {
   /** Allocate a gradient arena (training). Default true. */
   training?: boolean;
+  /** Rows of logits materialized at once by the loss (default: about 2^24 logits' worth). */
+  lossChunkRows?: number;
 }
 
 export class Model implements ModelContext {
@@ -41,6 +43,7 @@ export class Model implements ModelContext {
   private acts: Activations | null = null;
   private scratch: GradScratch | null = null;
   private positionsCache = new Map<string, Int32Array>();
+  private readonly lossChunkRows: number | undefined;
 
   constructor(config: ModelConfig, kernels: Kernels, options: ModelOptions = {}) {
     this.config = config;
@@ -49,6 +52,7 @@ export class Model implements ModelContext {
     this.params = kernels.alloc(this.layout.size);
     this.p = bindTensors(config, this.layout, this.params);
     const training = options.training ?? true;
+    this.lossChunkRows = options.lossChunkRows;
     this.grads = training ? kernels.alloc(this.layout.size) : null;
     this.gp = this.grads ? bindTensors(config, this.layout, this.grads) : null;
     this.rope = ropeTables(config.rope_theta, config.max_seq_len, headDim(config), (n) => kernels.alloc(n));
@@ -85,7 +89,7 @@ export class Model implements ModelContext {
 
   private ensure(tokens: number, withGrads: boolean): Activations {
     if (!this.acts || this.acts.tokens < tokens) {
-      this.acts = allocActivations(this.config, this.k, tokens, tokens * this.config.num_heads);
+      this.acts = allocActivations(this.config, this.k, tokens, tokens * this.config.num_heads, this.lossChunkRows);
       this.scratch = null;
     }
     if (withGrads && (!this.scratch || this.scratch.dx.length < tokens * this.config.d_model)) {

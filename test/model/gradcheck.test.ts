@@ -92,3 +92,22 @@ test("gradients match finite differences: plain Llama (no gates, no bias, untied
     z_loss: 0, init_std: 0.5,
   }, batchOf(1, 7, 9, 3));
 });
+
+test("the chunked loss (a few rows of logits at a time) equals the loss over all rows at once, with its gradient", () => {
+  const config = resolveModelConfig({ num_layers: 1, d_model: 8, ffn_size: 12, num_heads: 2, num_kv_heads: 1, vocab_size: 11,
+    max_seq_len: 8, tie_embeddings: true, dim_model_base: 4, z_loss: 1e-2, init_std: 0.4, scale_emb: 2 });
+  const b = batchOf(3, 7, 11, 4);
+  b.targets[5] = -1;
+  const results = [21, 5, 1].map((chunk) => {
+    const m = new Model(config, referenceKernels("f64"), { lossChunkRows: chunk });
+    m.init(2);
+    m.zeroGrads();
+    const loss = m.lossAndGrad(b).mean;
+    return { loss, grads: Float64Array.from(m.grads!), nll: Float64Array.from(m.activations!.nll.subarray(0, 21)) };
+  });
+  for (const r of results.slice(1)) {
+    assert.ok(Math.abs(r.loss - results[0].loss) < 1e-13);
+    for (let i = 0; i < r.grads.length; i++) assert.ok(Math.abs(r.grads[i] - results[0].grads[i]) < 1e-13);
+    for (let i = 0; i < 21; i++) assert.ok(Math.abs(r.nll[i] - results[0].nll[i]) < 1e-13);
+  }
+});
