@@ -1,22 +1,38 @@
-/** Loads a model for inference from a checkpoint directory (or a run directory: its newest checkpoint). */
+/**
+ * Loads a model for inference from a checkpoint directory, a run directory (its newest checkpoint), or an exported
+ * Hugging Face Llama folder (config.json + safetensors, tokenizer.json when present).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Kernels } from "../kernels/types.js";
 import { resolveModelConfig } from "../model/config.js";
 import { Model } from "../model/model.js";
 import { loadCheckpointTensors, readCheckpointInfo, resolveCheckpointPath } from "../train/checkpoint.js";
 import { tokenizerFromJSON, type Tokenizer } from "../tokenizer/index.js";
+import { isHfFolder, loadHfFolder } from "../export/hf-import.js";
 
 export interface LoadedModel {
   model: Model;
   tokenizer: Tokenizer | null;
   dir: string;
   step: number | null;
+  kind: "checkpoint" | "huggingface";
 }
 
-export function loadModel(path: string, kernels: Kernels): LoadedModel {
+export function loadModel(path: string, kernels: Kernels, options: { training?: boolean } = {}): LoadedModel {
+  const abs = resolve(path);
+  if (isHfFolder(abs)) {
+    const model = loadHfFolder(abs, kernels, { training: options.training });
+    const tokPath = join(abs, "tokenizer.json");
+    const tokenizer = existsSync(tokPath) ? tokenizerFromJSON(JSON.parse(readFileSync(tokPath, "utf8"))) : null;
+    return { model, tokenizer, dir: abs, step: null, kind: "huggingface" };
+  }
   const dir = resolveCheckpointPath(path);
   const info = readCheckpointInfo(dir, true);
   const config = resolveModelConfig((info.config as { model?: unknown }).model, "model");
-  const model = new Model(config, kernels, { training: false });
+  const model = new Model(config, kernels, { training: options.training ?? false });
   loadCheckpointTensors(dir, model.layout, model.params, null);
-  return { model, tokenizer: info.tokenizer ? tokenizerFromJSON(info.tokenizer) : null, dir, step: info.state.step };
+  return {
+    model, tokenizer: info.tokenizer ? tokenizerFromJSON(info.tokenizer) : null, dir, step: info.state.step, kind: "checkpoint",
+  };
 }
