@@ -8,8 +8,9 @@ import { generateCommand } from "./generate.js";
 import { scoreCommand } from "./score.js";
 import { demoCommand } from "./demo.js";
 import { inspectCommand } from "./inspect.js";
+import { dataCommand } from "./data.js";
 
-const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand];
+const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -51,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
 
 const KNOWN_ERRORS = new Set([
   "ConfigError", "CheckpointError", "TrainingError", "SafetensorsError", "MetricsFormatError", "RangeError",
-  "SetupError",
+  "SetupError", "PlanError", "TaskError", "BrowserError", "ReportError",
 ]);
 
 main(process.argv.slice(2)).then(
