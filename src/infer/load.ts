@@ -21,7 +21,8 @@ export interface LoadedModel {
 
 export function loadModel(path: string, kernels: Kernels, options: { training?: boolean } = {}): LoadedModel {
   const abs = resolve(path);
-  if (isHfFolder(abs)) {
+  // A checkpoint also holds config.json and model.safetensors; its state.json tells it from an exported folder.
+  if (isHfFolder(abs) && !existsSync(join(abs, "state.json"))) {
     const model = loadHfFolder(abs, kernels, { training: options.training });
     const tokPath = join(abs, "tokenizer.json");
     const tokenizer = existsSync(tokPath) ? tokenizerFromJSON(JSON.parse(readFileSync(tokPath, "utf8"))) : null;
