@@ -252,7 +252,10 @@ void sgemm(int trans_a, int trans_b, long m, long n, long k, float alpha, const 
   if (m <= 0 || n <= 0) return;
   if (k <= 0) { scale_c(m, n, beta, c, n); return; }
   const int threads = tp_num_threads();
-  if (threads == 1 || (double)m * (double)n * (double)k <= 48.0 * 48.0 * 48.0) {
+  /* Below about 2M multiply-adds (tens of microseconds on one core) waking the pool costs more than it saves,
+   * and on a loaded machine a sleeping worker may not run for a whole time slice (milliseconds): one-token
+   * decoding and small evaluation passes stay on the calling thread. */
+  if (threads == 1 || (double)m * (double)n * (double)k <= 128.0 * 128.0 * 128.0) {
     sgemm_serial(trans_a, trans_b, m, n, k, alpha, a, trans_a ? m : k, b, trans_b ? k : n, beta, c, n, 0);
     return;
   }

@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { native, ref, Rng, TOL, assertClose, assertThreadIndependent, eachConfig, f32 } from "./helpers.js";
 
-// [m, n, k]: unit sizes, vectors, k past the 256-deep packing block, and sizes off every tile (4×16, 6×16, 12×32).
+// [m, n, k]: unit sizes, vectors, k past the 256-deep packing block, and sizes off every tile (4×16, 6×16, 12×32);
+// the last two are above the 128³ multiply-adds below which gemm stays on one thread, so the threaded split runs.
 const SHAPES: [number, number, number][] = [
   [1, 1, 1],
   [1, 19, 7],
@@ -12,6 +13,8 @@ const SHAPES: [number, number, number][] = [
   [67, 130, 37],
   [50, 3, 260],
   [37, 45, 29],
+  [131, 161, 173],
+  [97, 129, 301],
 ];
 const TRANS: [boolean, boolean][] = [[false, false], [true, false], [false, true], [true, true]];
 // (alpha, beta): alpha ≠ 1 with every beta, and alpha = 1.
