@@ -325,6 +325,52 @@ static napi_value js_attention_backward(napi_env env, napi_callback_info info) {
   return make_undefined(env);
 }
 
+#undef FN
+#define FN "attentionStats"
+static napi_value js_attention_stats(napi_env env, napi_callback_info info) {
+  BIND_ARGS(12);
+  ARG_F32(0, maxScore);
+  ARG_F32(1, entropy);
+  ARG_F32(2, q);
+  ARG_F32(3, k);
+  ARG_F32(4, lse);
+  ARG_LONG(5, batch);
+  ARG_LONG(6, seq);
+  ARG_LONG(7, heads);
+  ARG_LONG(8, kvHeads);
+  ARG_LONG(9, headDim);
+  ARG_DBL(10, scale);
+  ARG_I32_OR_NULL(11, segStart);
+  if (heads > 0 && kvHeads < 1) return range_error(env, FN ": kvHeads must be at least 1");
+  const double qn = (double)batch * seq * heads * headDim, kn = (double)batch * seq * kvHeads * headDim;
+  const double sn = (double)batch * heads * seq;
+  NEED(maxScore, sn);
+  NEED(entropy, sn);
+  NEED(q, qn);
+  NEED(k, kn);
+  NEED(lse, sn);
+  if (segStart) NEED(segStart, (double)batch * seq);
+  if (!check_seg_start(env, FN, segStart, batch, seq, seq)) return NULL;
+  ops_current()->attention_stats(maxScore, entropy, q, k, lse, batch, seq, heads, kvHeads, headDim, scale, segStart);
+  return make_undefined(env);
+}
+
+#undef FN
+#define FN "rowStats"
+static napi_value js_row_stats(napi_env env, napi_callback_info info) {
+  BIND_ARGS(5);
+  ARG_F32(0, rms);
+  ARG_F32(1, variance);
+  ARG_F32(2, x);
+  ARG_LONG(3, rows);
+  ARG_LONG(4, dim);
+  NEED(rms, rows);
+  NEED(variance, rows);
+  NEED(x, (double)rows * dim);
+  ops_current()->row_stats(rms, variance, x, rows, dim);
+  return make_undefined(env);
+}
+
 /* ---------------------------------------------------------------- MLP */
 #undef FN
 #define FN "swiglu"
@@ -478,6 +524,8 @@ void register_ops(napi_env env, napi_value exports) {
   export_fn(env, exports, "rope", js_rope);
   export_fn(env, exports, "attention", js_attention);
   export_fn(env, exports, "attentionBackward", js_attention_backward);
+  export_fn(env, exports, "attentionStats", js_attention_stats);
+  export_fn(env, exports, "rowStats", js_row_stats);
   export_fn(env, exports, "swiglu", js_swiglu);
   export_fn(env, exports, "swigluBackward", js_swiglu_backward);
   export_fn(env, exports, "embedding", js_embedding);

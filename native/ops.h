@@ -43,6 +43,10 @@ typedef struct {
                           double grad_scale, float *nll, float *lse);
   void (*adamw)(float *param, const float *grad, float *m, float *v, long n, double lr, double beta1, double beta2,
                 double eps, double weight_decay, double step);
+  void (*attention_stats)(float *max_score, float *entropy, const float *q, const float *k, const float *lse,
+                          long batch, long seq, long heads, long kv_heads, long head_dim, double scale,
+                          const int32_t *seg_start);
+  void (*row_stats)(float *rms, float *variance, const float *x, long rows, long dim);
 } ops_table;
 
 extern const ops_table ops_portable;

@@ -5,7 +5,8 @@
  *   OPS_TABLE  the name of the ops_table to define,
  *   OPS_UKR    the gemm micro-kernel of that level (gemm.h), which attention drives directly,
  *   OPS_MR, OPS_NR  its tile (checked against OPS_UKR at run time).
- * Pieces: ops_vec.h (vector helpers, exp, threading helpers), ops_norms.h, ops_attention.h, included below.
+ * Pieces: ops_vec.h (vector helpers, exp, threading helpers), ops_norms.h, ops_attention.h, ops_stats.h, included
+ * below.
  * The code uses GCC/Clang vector extensions (vf = VL floats) so that one source gives SSE/NEON, AVX2 and
  * AVX-512 code; plain elementwise loops are left to the auto-vectorizer. No -ffast-math: NaN and Inf must
  * propagate so that the trainer can detect them, and reductions are written with explicit lanes (the compiler
@@ -276,6 +277,9 @@ static void k_rope(float *x, const float *cos, const float *sin, const int32_t *
 /* ---------------------------------------------------------------- attention */
 #include "ops_attention.h"
 
+/* ---------------------------------------------------------------- statistics for the monitor */
+#include "ops_stats.h"
+
 /* ---------------------------------------------------------------- MLP */
 typedef struct {
   float *o1, *o2;
@@ -507,4 +511,6 @@ const ops_table OPS_TABLE = {
     k_embedding_backward,
     k_cross_entropy,
     k_adamw,
+    k_attention_stats,
+    k_row_stats,
 };

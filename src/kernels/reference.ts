@@ -235,6 +235,58 @@ export function referenceKernels(precision: ReferencePrecision = "f32"): Kernels
       }
     },
 
+    rowStats(rms, variance, x, rows, dim) {
+      for (let r = 0; r < rows; r++) {
+        let s = 0;
+        let ss = 0;
+        for (let j = 0; j < dim; j++) {
+          s += x[r * dim + j];
+          ss += x[r * dim + j] * x[r * dim + j];
+        }
+        const mean = s / dim;
+        let c = 0;
+        for (let j = 0; j < dim; j++) c += (x[r * dim + j] - mean) ** 2;
+        rms[r] = dim > 0 ? Math.sqrt(ss / dim) : 0;
+        variance[r] = dim > 1 ? c / (dim - 1) : 0;
+      }
+    },
+
+    attentionStats(maxScore, entropy, q, k, lse, batch, seq, heads, kvHeads, headDim, scale, segStart) {
+      const qw = heads * headDim;
+      const kw = kvHeads * headDim;
+      const s = new F(seq);
+      for (let b = 0; b < batch; b++) {
+        for (let h = 0; h < heads; h++) {
+          const kh = Math.floor((h * kvHeads) / heads);
+          for (let i = 0; i < seq; i++) {
+            const row = b * seq + i;
+            const first = segStart ? segStart[row] : 0;
+            const qo = row * qw + h * headDim;
+            const o = (b * heads + h) * seq + i;
+            let mx = -Infinity;
+            for (let j = first; j <= i; j++) {
+              const ko = (b * seq + j) * kw + kh * headDim;
+              let dot = 0;
+              for (let d = 0; d < headDim; d++) dot += q[qo + d] * k[ko + d];
+              s[j] = dot * scale;
+              if (s[j] > mx) mx = s[j];
+            }
+            // exact softmax entropy: H = log Z − Σ p·s with Z = Σ e^{s}, shifted by lse (any shift works)
+            const shift = lse[o];
+            let s0 = 0;
+            let s1 = 0;
+            for (let j = first; j <= i; j++) {
+              const e = Math.exp(s[j] - shift);
+              s0 += e;
+              s1 += e * s[j];
+            }
+            maxScore[o] = mx;
+            entropy[o] = shift + Math.log(s0) - s1 / s0;
+          }
+        }
+      }
+    },
+
     swiglu(out, gate, up, n) {
       for (let i = 0; i < n; i++) out[i] = (gate[i] / (1 + Math.exp(-gate[i]))) * up[i];
     },

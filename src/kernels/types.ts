@@ -46,6 +46,11 @@ export interface Kernels {
   sumSquares(x: Buf, n: number): number;
   /** max |x[i]| for i < n; NaN if any element is NaN. 0 when n = 0. */
   maxAbs(x: Buf, n: number): number;
+  /**
+   * Per-row statistics of x [rows, dim] (for monitoring): rms[r] = √(Σ_j x[r,j]²/dim) and
+   * variance[r] = Σ_j (x[r,j] − mean_r)²/(dim − 1), the unbiased variance over the row (0 when dim = 1).
+   */
+  rowStats(rms: Buf, variance: Buf, x: Buf, rows: number, dim: number): void;
 
   // ------------------------------------------------------------------ normalization
   /**
@@ -102,6 +107,16 @@ export interface Kernels {
   attentionBackward(dq: Buf, dk: Buf, dv: Buf, dout: Buf, out: Buf, lse: Buf, q: Buf, k: Buf, v: Buf,
     batch: number, seq: number, heads: number, kvHeads: number, headDim: number, scale: number,
     segStart: Int32Array | null): void;
+  /**
+   * Statistics of the attention probabilities, for monitoring (training shapes: seqQ = seqKV = seq, contiguous
+   * k; lse from the forward pass over the same q and k). For every batch entry b, head h and query i, over the
+   * keys j the query sees (as in attention), with scores s_j = scale · q·k_j and p = softmax(s):
+   *   maxScore[(b·heads + h)·seq + i] = max_j s_j   (the largest attention logit)
+   *   entropy[(b·heads + h)·seq + i]  = −Σ_j p_j log p_j   (nats; 0 for a query that sees one key)
+   * lse only shifts the exponentials: entropy = lse + log Σ_j e^{s_j − lse} − Σ_j e^{s_j − lse}·s_j / Σ_j e^{s_j − lse}.
+   */
+  attentionStats(maxScore: Buf, entropy: Buf, q: Buf, k: Buf, lse: Buf, batch: number, seq: number, heads: number,
+    kvHeads: number, headDim: number, scale: number, segStart: Int32Array | null): void;
 
   // ------------------------------------------------------------------ MLP
   /** out[i] = silu(gate[i]) · up[i], silu(x) = x / (1 + e^−x). */

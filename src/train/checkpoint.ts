@@ -2,7 +2,8 @@
  * Checkpoints: one directory per saved step under <run>/checkpoints/step-NNNNNNNN/ holding
  *   model.safetensors      the training-form parameters (WeSaR gates included), float32, Hugging Face names
  *   optimizer.safetensors  the AdamW moments (exp_avg.<name>, exp_avg_sq.<name>)
- *   state.json             step, tokens seen, data position, RNG and callback states, schedule
+ *   state.json             step, tokens seen, data position, RNG and callback states (monitor, spike detector),
+ *                          schedule, batches skipped by the spike policies
  *   config.json            the resolved run configuration (model, optimizer, schedule, data, train)
  *   tokenizer.json         the tokenizer the run uses (when known)
  *   COMPLETE               written last: the size and SHA-256 of every file above
@@ -44,7 +45,21 @@ export interface CheckpointState {
   callbacks: Record<string, unknown>;
   elapsed_seconds: number;
   created_at: string;
+  /** batches the spike policies skipped so far, in order (absent in checkpoints of older versions) */
+  skipped_batches?: SkippedBatches[];
+  /** rollbacks to an earlier checkpoint performed so far (absent: 0) */
+  rollbacks?: number;
 }
+
+/**
+ * Batches a run trained on no longer: the batch of a step whose update was skipped ("skip"), or every batch from
+ * the checkpoint a rollback went back to up to and including the offending step's ("rollback"). `data` /
+ * `data_from`–`data_to` are data-source positions (TokenSource.state()).
+ */
+export type SkippedBatches =
+  | { kind: "skip"; step: number; batches: number; data: unknown }
+  | { kind: "rollback"; rollback: number; step: number; to_step: number; batches: number; data_from: unknown;
+    data_to: unknown };
 
 export interface CheckpointContents {
   layout: Layout;

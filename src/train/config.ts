@@ -10,12 +10,22 @@ import { resolveModelConfig, type ModelConfig } from "../model/config.js";
 import { resolveOptimizer, type OptimizerConfig } from "./optimizer.js";
 import { resolveSchedule, type ScheduleConfig } from "./schedule.js";
 import { applyOverride, ConfigError, validate, type Schema } from "../util/schema.js";
+import { resolveMonitor, type MonitorConfig } from "./monitor.js";
+import { resolveSpikes, type SpikeConfig } from "./spikes.js";
+import { resolveEvaluationConfig, type EvaluationConfig } from "../eval/callback.js";
 
 export interface DataConfig {
-  /** "bytes": text files through the byte-level tokenizer */
-  kind: "bytes";
+  /**
+   * "bytes": text files through the byte-level tokenizer; "text": text or JSONL files (or folders) through the
+   * BPE tokenizer in `tokenizer` (docs/tokenizer.md), an end-of-text token after each document.
+   */
+  kind: "bytes" | "text";
   paths: string[];
   val_fraction: number;
+  /** kind "text": folder with tokenizer.json (relative paths are relative to the config file) */
+  tokenizer: string | null;
+  /** kind "text": the JSONL field holding a document's text */
+  text_field: string;
 }
 
 export interface LoopConfig {
@@ -33,6 +43,8 @@ export interface LoopConfig {
   keep_last: number;
   /** also keep every checkpoint whose step is a multiple of this (null = none) */
   keep_every: number | null;
+  /** save and keep a checkpoint at schedule.decay_start (the stable phase's end, where WSD decays branch off) */
+  keep_decay_start: boolean;
   /** threads for the native kernels (null = all cores) */
   threads: number | null;
 }
@@ -45,10 +57,18 @@ export interface RunConfig {
   schedule: ScheduleConfig;
   data: DataConfig;
   train: LoopConfig;
+  /** stability monitor: hidden-state and gradient statistics, divergence warning (docs/stability.md) */
+  monitor: MonitorConfig;
+  /** loss and gradient-norm spike detection and its policy (docs/stability.md) */
+  spikes: SpikeConfig;
+  /** benchmark tasks run on the model every N steps during training (docs/eval.md) */
+  evaluation: EvaluationConfig;
 }
 
 const DATA_SCHEMA: Schema = {
-  kind: { kind: "enum", values: ["bytes"], default: "bytes", doc: "data source kind" },
+  kind: { kind: "enum", values: ["bytes", "text"], default: "bytes", doc: "data source kind" },
+  tokenizer: { kind: "string", nullable: true, default: null as unknown as string, doc: "kind text: folder with tokenizer.json" },
+  text_field: { kind: "string", default: "text", doc: "kind text: JSONL field holding the text" },
   paths: { kind: "strings", minItems: 1, doc: "text files (relative paths are relative to the config file)" },
   val_fraction: { kind: "number", min: 0, max: 0.5, default: 0.05, doc: "share of the tokens held out" },
 };
@@ -66,6 +86,7 @@ const LOOP_SCHEMA: Schema = {
   checkpoint_every: int(0, 0, "checkpoint every N steps (0: only at the end)"),
   keep_last: int(1, 3, "checkpoints kept"),
   keep_every: int(1, null, "also keep checkpoints at multiples of N steps", true),
+  keep_decay_start: { kind: "boolean", default: true, doc: "save and keep a checkpoint where the learning-rate decay starts (the end of the stable phase, which annealing branches from)" },
   threads: int(1, null, "threads for the native kernels (null: all cores)", true),
 };
 
@@ -77,12 +98,22 @@ const RUN_SCHEMA: Schema = {
   schedule: { kind: "any", default: {}, doc: "learning-rate schedule" },
   data: { kind: "any", doc: "training data" },
   train: { kind: "any", doc: "loop settings" },
+  monitor: { kind: "any", default: {}, doc: "stability monitor" },
+  spikes: { kind: "any", default: {}, doc: "spike detection" },
+  evaluation: { kind: "any", default: {}, doc: "in-training evaluation on benchmark or proxy tasks" },
 };
 
 export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunConfig {
   const raw = validate<Record<string, unknown>>(input, RUN_SCHEMA, "");
   const data = validate<DataConfig>(raw.data, DATA_SCHEMA, "data");
   data.paths = data.paths.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
+  if (data.kind === "text" && !data.tokenizer) {
+    throw new ConfigError('data.tokenizer is required with data.kind "text": a folder with tokenizer.json ' +
+      "(train one with `pretrain tokenizer train`)");
+  }
+  if (data.tokenizer) data.tokenizer = isAbsolute(data.tokenizer) ? data.tokenizer : resolve(baseDir, data.tokenizer);
+  const evaluation = resolveEvaluationConfig(raw.evaluation, "evaluation");
+  if (evaluation.proxy_dir && !isAbsolute(evaluation.proxy_dir)) evaluation.proxy_dir = resolve(baseDir, evaluation.proxy_dir);
   const outDir = raw.out_dir as string;
   return {
     seed: raw.seed as number,
@@ -92,6 +123,9 @@ export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunCo
     schedule: resolveSchedule(raw.schedule, "schedule"),
     data,
     train: validate<LoopConfig>(raw.train, LOOP_SCHEMA, "train"),
+    monitor: resolveMonitor(raw.monitor, "monitor"),
+    spikes: resolveSpikes(raw.spikes, "spikes"),
+    evaluation,
   };
 }
 

@@ -135,3 +135,27 @@ export function truncateMetrics(path: string, keep: (record: MetricRecord) => bo
   writeFileAtomic(path, kept.map((l) => `${l.text}\n`).join(""));
   return { kept: kept.length, removed: lines.length - kept.length + (torn ? 1 : 0) };
 }
+
+/**
+ * Rewrites the file atomically with `fn` applied to every record: a record `fn` returns unchanged (the same
+ * object) keeps its line byte for byte, a new object is written in its place, null drops it. Returns how many
+ * records changed or were dropped. Used when a rollback marks the records of the abandoned steps. A torn last
+ * line is dropped. Call it while no MetricsWriter has the file open.
+ */
+export function mapMetrics(path: string, fn: (record: MetricRecord) => MetricRecord | null): number {
+  if (!existsSync(path)) return 0;
+  const { lines } = parseLines(path, { allowTornLastLine: true });
+  let changed = 0;
+  const out: string[] = [];
+  for (const l of lines) {
+    const r = fn(l.record);
+    if (r === l.record) {
+      out.push(`${l.text}\n`);
+      continue;
+    }
+    changed++;
+    if (r !== null) out.push(`${JSON.stringify(r, encodeNonFinite)}\n`);
+  }
+  writeFileAtomic(path, out.join(""));
+  return changed;
+}

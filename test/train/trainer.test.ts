@@ -76,7 +76,7 @@ test("resume is exact: 8 steps straight equal 4 steps, stop, resume, 4 steps (lo
       const fb = readFileSync(join(rb2.checkpoint!, file));
       assert.ok(fa.equals(fb), `${file} differs between the straight and the resumed run`);
     }
-    assert.deepEqual(listCheckpoints(a.out_dir).map((e) => e.step), [8, 6], "keep_last 2");
+    assert.deepEqual(listCheckpoints(a.out_dir).map((e) => e.step), [8, 6, 5], "keep_last 2, plus the decay start (step 5)");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -135,6 +135,22 @@ test("starting a fresh run over a folder with checkpoints is refused", () => {
     const cfg = runConfig(dir, "run", { train: { steps: 2, batch_size: 2, seq_len: 16 } });
     train({ config: cfg, kernels: k, source: source(cfg), ...quiet });
     assert.throws(() => train({ config: cfg, kernels: k, source: source(cfg), ...quiet }), /already holds checkpoints/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("the checkpoint where the decay starts is saved and never pruned (train.keep_decay_start)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pretrain-decay-ck-"));
+  try {
+    corpus(dir);
+    const on = runConfig(dir, "on");
+    train({ config: on, kernels: k, source: source(on), ...quiet });
+    assert.deepEqual(listCheckpoints(on.out_dir).filter((e) => e.complete).map((e) => e.step), [8, 6, 5]);
+    const off = runConfig(dir, "off", { train: { steps: 8, batch_size: 2, seq_len: 16, eval_every: 4, checkpoint_every: 2, keep_last: 2, keep_decay_start: false } });
+    train({ config: off, kernels: k, source: source(off), ...quiet });
+    assert.deepEqual(listCheckpoints(off.out_dir).filter((e) => e.complete).map((e) => e.step), [8, 6]);
+    assert.deepEqual(losses(on.out_dir), losses(off.out_dir), "an extra checkpoint does not change the run");
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
