@@ -3,7 +3,8 @@
  *   1. matrix multiply GFLOP/s on transformer shapes: native kernels vs OpenBLAS (numpy), 1 and 2 threads;
  *   2. training tokens/s of two benchmark models vs one PyTorch training step of the identical model;
  *   3. model FLOPs utilization against the measured 2-thread matrix-multiply peak.
- * Options: --quick (fewer repeats), --only gemm|train, --json <file> (also write the results as JSON).
+ *   4. the data cleaning pipeline: docs/s, MB/s and peak memory per step on real text; MinHash vs bloom-filters.
+ * Options: --quick (fewer repeats), --only gemm|train|data|tokenizer|eval, --json <file> (also write the results as JSON).
  */
 import { writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -13,6 +14,7 @@ import { loadNative } from "../src/kernels/native.js";
 import { benchGemm, transformerShapes } from "./gemm.js";
 import { benchTrain } from "./train.js";
 import { cpuModel } from "./peers.js";
+import { benchData } from "./data.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const argv = process.argv.slice(2);
@@ -60,6 +62,52 @@ if (!only || only === "train") {
   }
   for (const n of notes) console.log(`note: ${n}`);
   results.train = { rows, notes };
+}
+
+if (!only || only === "data") {
+  const d = await benchData(root, log, quick);
+  console.log(`\n## Data pipeline (${d.corpus.docs} documents, ${d.corpus.mb.toFixed(1)} MB: State of the Union + SpamAssassin; code: ${d.corpus.code_docs} TypeScript .d.ts files, ${d.corpus.code_mb.toFixed(1)} MB)\n`);
+  console.log("Each step alone in its own process, one worker thread; docs/s and MB/s from the step's own time; peak RSS of the process.\n");
+  console.log("| step | docs | MB | docs/s | MB/s | peak RSS (MB) | removed |");
+  console.log("|---|---|---|---|---|---|---|");
+  for (const r of d.rows) console.log(`| ${r.step} | ${r.docs} | ${r.mb.toFixed(1)} | ${r.docsPerS.toFixed(0)} | ${r.mbPerS.toFixed(2)} | ${r.peakRssMB.toFixed(0)} | ${r.removed} |`);
+  const p = d.pipeline;
+  console.log(`\nWhole web pipeline (recipes/data/web.yaml: normalize, dedup_exact, minhash, filter_prose, langid), ${p.workers} workers: ${p.wall.toFixed(1)} s, ${(p.docs / p.wall).toFixed(0)} docs/s, ${(p.mb / p.wall).toFixed(2)} MB/s, peak RSS ${p.peakRssMB.toFixed(0)} MB, ${p.kept} documents kept`);
+  console.log(`Streaming: ${d.streaming.mb.toFixed(0)} MB of zstd JSONL through normalize in ${d.streaming.wall.toFixed(1)} s with a peak RSS of ${d.streaming.peakRssMB.toFixed(0)} MB (memory does not grow with the input)`);
+  const m = d.minhash;
+  console.log(`MinHash signatures (${m.perm} permutations, ${m.docs} documents, same shingle sets): ours ${m.oursDocsPerS.toFixed(0)} docs/s, ${m.peer} ${m.peerDocsPerS.toFixed(0)} docs/s: ratio ${m.ratio.toFixed(1)}×`);
+  console.log(`Spam/ham classifier (classify step's model): held-out accuracy ${(100 * d.classifier.accuracy).toFixed(2)}% on ${d.classifier.heldOut} messages, trained on ${d.classifier.train} in ${d.classifier.seconds.toFixed(1)} s`);
+  for (const n of d.notes) console.log(`note: ${n}`);
+  results.data = d;
+}
+
+if (!only || only === "tokenizer") {
+  const { benchTokenizer } = await import("./tokenizer.js");
+  const t = await benchTokenizer(root, quick, log);
+  const tr = t.train;
+  console.log(`\n## Tokenizer (corpus ${(t.corpus.bytes / 1e6).toFixed(1)} MB: ${t.corpus.domains.map((d) => `${d.name} ${(d.bytes / 1e6).toFixed(1)}`).join(", ")} MB; see bench/tokenizer-corpus.ts)\n`);
+  console.log(`Training: ${tr.vocabSize}-token vocabulary (${tr.merges} merges) on ${tr.corpusMB.toFixed(1)} MB in ${tr.seconds.toFixed(1)} s ` +
+    `(word counting ${tr.countSeconds.toFixed(1)} s on ${tr.threads} threads, merges ${tr.mergeSeconds.toFixed(1)} s), ${tr.distinctWords.toLocaleString("en-US")} distinct words, peak RSS ${tr.peakRssMB.toFixed(0)} MB\n`);
+  console.log(`Encoding ${t.encodeMB.toFixed(1)} MB (${t.pieces} pieces of ~4 KB, ${t.bytesPerToken.toFixed(2)} bytes/token) with the trained tokenizer.json; ids identical on ${t.pieces - t.mismatches}/${t.pieces} pieces\n`);
+  console.log("| mode | ours MB/s | tokenizers MB/s | ours / tokenizers |");
+  console.log("|---|---|---|---|");
+  for (const r of t.rows) console.log(`| ${r.mode} | ${r.ours.toFixed(2)} | ${r.hf.toFixed(2)} | ${r.ratio.toFixed(2)} |`);
+  for (const n of t.notes) console.log(`note: ${n}`);
+  results.tokenizer = t;
+}
+
+if (!only || only === "eval") {
+  const { benchEval } = await import("./eval.js");
+  const e = benchEval(quick, log);
+  console.log("\n## Evaluation throughput (demo-sized model: 4 layers, d_model 256, byte vocabulary, context 256; native kernels)\n");
+  console.log("| task | kind | examples | examples/s | tokens forwarded/s | setting |");
+  console.log("|---|---|---|---|---|---|");
+  for (const r of e.rows) console.log(`| ${r.task} | ${r.kind} | ${r.n} | ${r.examplesPerSecond.toFixed(1)} | ${Math.round(r.tokensForwardedPerSecond)} | ${r.note} |`);
+  console.log("\nMultiple choice (proxy-wordnet-mc, 3-shot, 4 choices), the same prompts three ways:\n");
+  console.log("| method | examples/s | tokens through the layers | speed-up |");
+  console.log("|---|---|---|---|");
+  for (const r of e.mc) console.log(`| ${r.method} | ${r.examplesPerSecond.toFixed(1)} | ${r.forwardTokens} | ${r.speedup.toFixed(2)}× |`);
+  results.eval = e;
 }
 
 if (jsonPath) {

@@ -1,8 +1,9 @@
 /**
- * `pretrain demo` (what `npm start` runs): the foundation's end-to-end job. Trains the demo recipe on a corpus of
- * plain-English documentation found on every machine with npm (npm's own docs), shows the loss falling under the
- * warmup-stable-decay schedule, then samples from and scores with the trained checkpoint. Re-running continues
- * (or just reports) the same run.
+ * `pretrain demo` (what `npm start` runs): the end-to-end job. Trains a byte-level BPE tokenizer on a corpus of
+ * plain-English documentation found on every machine with npm (npm's own docs), then the demo recipe with it,
+ * shows the loss falling under the warmup-stable-decay schedule (also in bits per byte, the unit that compares
+ * tokenizers), then samples from and scores with the trained checkpoint. `--tokenizer bytes` runs the
+ * byte-level recipe instead. Re-running continues (or just reports) the same run.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -19,6 +20,16 @@ import { generate } from "../infer/generate.js";
 import { scoreTokens } from "../infer/score.js";
 import { parameterCount } from "../model/layout.js";
 import { readMetrics } from "../util/metrics.js";
+import { trainTokenizer } from "../tokenizer/bpe/train.js";
+import { loadTokenizer, saveTokenizer } from "../tokenizer/bpe/io.js";
+import { resolveTasks } from "../eval/registry.js";
+import { evaluateCheckpoints } from "../eval/compare.js";
+import { compareTable } from "../eval/table.js";
+import { writeFileAtomic } from "../util/atomic.js";
+
+/** The offline proxy tasks the demo compares before and after annealing (docs/eval.md), examples per task. */
+const ANNEALING_TASKS = ["proxy-cloze-book", "proxy-wordnet-mc", "proxy-arith", "proxy-js-code", "proxy-needle", "proxy-ppl"];
+const ANNEALING_LIMIT = 20;
 
 const spec = defineCommand({
   name: "pretrain demo",
@@ -28,11 +39,14 @@ const spec = defineCommand({
     out: { type: "string", default: "runs/demo", valueName: "<dir>", description: "run folder (an existing run is continued)" },
     corpus: { type: "string", multiple: true, valueName: "<path>", description: "text files or folders to train on instead of npm's docs" },
     steps: { type: "integer", description: "override the recipe's step count" },
+    tokenizer: { type: "string", choices: ["bpe", "bytes"], default: "bpe", description: "BPE (trained on the corpus first) or byte-level" },
+    "vocab-size": { type: "integer", default: 2048, description: "BPE vocabulary size (the model's is rounded up to a multiple of 64)" },
+    "no-eval": { type: "boolean", description: "skip the proxy-task comparison before and after annealing" },
     backend: BACKEND_OPTION,
     threads: THREADS_OPTION,
   },
   positionals: [],
-  examples: ["npm start", "pretrain demo --corpus ./my-notes --out runs/notes"],
+  examples: ["npm start", "pretrain demo --corpus ./my-notes --out runs/notes", "pretrain demo --tokenizer bytes --out runs/demo-bytes"],
 });
 
 function packageRoot(): string {
@@ -74,16 +88,31 @@ function npmDocs(): string[] {
   throw new Error("could not find npm's documentation to train on; give text files with --corpus <path>");
 }
 
-export const demoCommand: Command = cliCommand("demo", spec, (o) => {
+export const demoCommand: Command = cliCommand("demo", spec, async (o) => {
   const files: string[] = [];
   if (o.corpus.length) for (const c of o.corpus) textFiles(resolve(c), files);
   else files.push(...npmDocs());
   if (files.length === 0) throw new Error("the corpus holds no text files (.md, .txt, .rst)");
   const overrides = [`data.paths=${JSON.stringify(files)}`, `out_dir=${JSON.stringify(o.out)}`];
   if (o.steps !== undefined) overrides.push(`train.steps=${o.steps}`);
-  const cfg = loadRunConfig(join(packageRoot(), "recipes", "demo-bytes.yaml"), overrides);
+  let recipe = "demo-bytes.yaml";
+  if (o.tokenizer === "bpe") {
+    // The tokenizer lives in the run folder, so a re-run (resume) uses the same one.
+    const tokDir = resolve(o.out, "tokenizer");
+    if (!existsSync(join(tokDir, "tokenizer.json"))) {
+      note(`demo: training a ${o["vocab-size"]}-token byte-level BPE tokenizer on the corpus → ${tokDir}`);
+      const { tokenizer, report } = await trainTokenizer({ inputs: files, vocabSize: o["vocab-size"], threads: o.threads });
+      saveTokenizer(tokDir, tokenizer, report);
+      note(`demo: tokenizer trained in ${report.seconds.total.toFixed(1)} s (${report.merges} merges, ${report.distinct_words} distinct words)`);
+    } else note(`demo: using the tokenizer of this run, ${tokDir}`);
+    const vocab = loadTokenizer(tokDir).vocabSize;
+    // The model's embedding must cover every id; a multiple of 64 keeps the matrix shapes friendly.
+    overrides.push(`data.tokenizer=${JSON.stringify(tokDir)}`, `model.vocab_size=${Math.ceil(vocab / 64) * 64}`);
+    recipe = "demo.yaml";
+  }
+  const cfg = loadRunConfig(join(packageRoot(), "recipes", recipe), overrides);
   const kernels = kernelsFor(o.backend, o.threads);
-  const { source, tokenizer } = openDataSource(cfg, `${files.length} files`);
+  const { source, tokenizer, heldOutBytesPerToken } = openDataSource(cfg, `${files.length} files`);
   note(`demo: ${parameterCount(cfg.model).toLocaleString("en-US")}-parameter model, ${source.describe()}`);
   note(`demo: kernels ${kernels.name}, output in ${cfg.out_dir}`);
   const resume = listCheckpoints(cfg.out_dir).some((e) => e.complete);
@@ -100,19 +129,50 @@ export const demoCommand: Command = cliCommand("demo", spec, (o) => {
     maxTokens: 160, temperature: 0.7, topK: 40, topP: 0.95, seed: 1, stopId: tokenizer.eosId,
   });
   const probe = "The package.json file describes the package and its dependencies.";
-  const scored = scoreTokens(model, tokenizer.encode(probe));
+  const probeIds = tokenizer.encode(probe);
+  const scored = scoreTokens(model, probeIds);
+  // Every token but the first is scored; its bytes are what the bits are spread over.
+  const probeBytes = Buffer.byteLength(tokenizer.decode(probeIds.subarray(1)), "utf8");
+  const unit = o.tokenizer === "bpe" ? "nats/token" : "nats/byte";
+  const bpb = (nats: number) => (nats / Math.LN2 / heldOutBytesPerToken).toFixed(3);
   const lines = [
     "",
     "== demo summary ==",
-    `steps ${r.step} (this invocation ${r.startStep}→${r.step}), ${r.tokens.toLocaleString("en-US")} tokens`,
-    `train loss ${first?.toFixed(3) ?? "?"} → ${(trainLoss.at(-1)?.loss as number | undefined)?.toFixed(3) ?? "?"} (nats/byte)`,
-    `held-out loss: ${evals.map((e) => `${e.step}:${(e.val_loss as number).toFixed(3)}`).join("  ")}`,
+    `steps ${r.step} (this invocation ${r.startStep}→${r.step}), ${r.tokens.toLocaleString("en-US")} tokens` +
+      ` (${tokenizer.vocabSize}-token ${o.tokenizer === "bpe" ? "BPE" : "byte-level"} tokenizer, ${heldOutBytesPerToken.toFixed(2)} bytes/token held out)`,
+    `train loss ${first?.toFixed(3) ?? "?"} → ${(trainLoss.at(-1)?.loss as number | undefined)?.toFixed(3) ?? "?"} (${unit})`,
+    `held-out loss: ${evals.map((e) => `${e.step}:${(e.val_loss as number).toFixed(3)}`).join("  ")} (${unit})`,
+    `held-out bits per byte: ${evals.map((e) => `${e.step}:${bpb(e.val_loss as number)}`).join("  ")}`,
     rates.length ? `median throughput ${Math.round(rates[rates.length >> 1]).toLocaleString("en-US")} tokens/s` : "",
-    `bits per byte on a probe sentence: ${(-scored.sum / scored.count / Math.LN2).toFixed(3)}`,
+    `bits per byte on a probe sentence: ${(-scored.sum / Math.LN2 / probeBytes).toFixed(3)}`,
     `sample (temperature 0.7, seed 1): ${JSON.stringify(prompt + tokenizer.decode(sample.tokens))}`,
     `checkpoint: ${r.checkpoint}`,
     `next: pretrain generate --model ${cfg.out_dir} --prompt "npm " · pretrain score --model ${cfg.out_dir} --text "..."`,
   ];
   process.stdout.write(lines.filter((l) => l !== "").join("\n") + "\n");
+  if (!o["no-eval"]) annealingTable(cfg.out_dir, cfg.schedule.decay_start, kernels);
   return 0;
 });
+
+/**
+ * YuLan-Mini reports its benchmarks at intermediate checkpoints, before and after annealing. The trainer keeps
+ * the checkpoint where the decay starts (train.keep_decay_start); this evaluates it and the final one on the
+ * offline proxy tasks and prints them side by side (also written to <run>/eval-annealing.json).
+ */
+function annealingTable(runDir: string, decayStart: number | null, kernels: ReturnType<typeof kernelsFor>): void {
+  const complete = listCheckpoints(runDir).filter((e) => e.complete);
+  const before = decayStart === null ? undefined : complete.find((e) => e.step === decayStart);
+  const after = complete[0];
+  if (!before || !after || after.step <= before.step) {
+    note("demo: no checkpoint at the decay start and after it, so no before/after-annealing comparison");
+    return;
+  }
+  note(`demo: proxy tasks before (step ${before.step}) and after (step ${after.step}) annealing, ${ANNEALING_LIMIT} examples each`);
+  const runs = evaluateCheckpoints([before.dir, after.dir], resolveTasks(ANNEALING_TASKS), kernels,
+    { limit: ANNEALING_LIMIT, seed: 1234 });
+  runs[0].label = `before annealing (step ${before.step})`;
+  runs[1].label = `after annealing (step ${after.step})`;
+  writeFileAtomic(join(runDir, "eval-annealing.json"), JSON.stringify(runs, null, 2) + "\n");
+  process.stdout.write(`\nproxy tasks (offline stand-ins, not the benchmarks they imitate; docs/eval.md):\n\n${compareTable(runs)}\n` +
+    `(${join(runDir, "eval-annealing.json")}; \`pretrain eval compare\` runs more tasks or examples)\n`);
+}

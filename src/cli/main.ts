@@ -9,8 +9,13 @@ import { scoreCommand } from "./score.js";
 import { demoCommand } from "./demo.js";
 import { inspectCommand } from "./inspect.js";
 import { dataCommand } from "./data.js";
+import { tokenizerCommand } from "./tokenizer.js";
+import { evalCommand } from "./eval.js";
+import { mupCheckCommand } from "./mup-check.js";
+import { ablationCommand } from "./ablation.js";
+import { reportCommand } from "./report.js";
 
-const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand];
+const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
