@@ -14,8 +14,10 @@ import { evalCommand } from "./eval.js";
 import { mupCheckCommand } from "./mup-check.js";
 import { ablationCommand } from "./ablation.js";
 import { reportCommand } from "./report.js";
+import { exportCommand } from "./export.js";
+import { importCommand } from "./import.js";
 
-const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand];
+const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand, exportCommand, importCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
@@ -57,7 +59,8 @@ async function main(argv: string[]): Promise<number> {
 
 const KNOWN_ERRORS = new Set([
   "ConfigError", "CheckpointError", "TrainingError", "SafetensorsError", "MetricsFormatError", "RangeError",
-  "SetupError", "PlanError", "TaskError", "BrowserError", "ReportError",
+  "SetupError", "PlanError", "TaskError", "BrowserError", "ReportError", "ExportError", "GgufFormatError",
+  "TokenizerFormatError",
 ]);
 
 main(process.argv.slice(2)).then(

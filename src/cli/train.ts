@@ -1,4 +1,5 @@
 /** `pretrain train`: run (or resume) a training run from a YAML/JSON run configuration. */
+import { resolve } from "node:path";
 import { defineCommand } from "./args.js";
 import { BACKEND_OPTION, JSON_OPTION, THREADS_OPTION, kernelsFor, note, cliCommand, type Command } from "./command.js";
 import { loadRunConfig } from "../train/config.js";
@@ -21,6 +22,7 @@ const spec = defineCommand({
     set: { type: "string", multiple: true, valueName: "<key=value>", description: "override a config value, e.g. --set train.steps=100" },
     steps: { type: "integer", description: "total optimizer steps (overrides train.steps)" },
     "stop-after": { type: "integer", valueName: "<n>", description: "stop after n steps of this invocation (resumable)" },
+    "init-from": { type: "string", valueName: "<path>", description: "start from these weights: a checkpoint, run folder or Hugging Face folder (sets train.init_from)" },
     backend: BACKEND_OPTION,
     threads: THREADS_OPTION,
     json: JSON_OPTION,
@@ -30,6 +32,7 @@ const spec = defineCommand({
     "pretrain train recipes/demo-bytes.yaml",
     "pretrain train recipes/demo-bytes.yaml --resume",
     "pretrain train recipes/demo-bytes.yaml --set optimizer.lr=0.005 --out runs/lr5e-3",
+    "pretrain train my-anneal.yaml --init-from runs/demo/checkpoints/step-00000320",
   ],
 });
 
@@ -37,6 +40,7 @@ export const trainCommand: Command = cliCommand("train", spec, (o, positionals) 
   const overrides = [...o.set];
   if (o.out !== undefined) overrides.push(`out_dir=${JSON.stringify(o.out)}`);
   if (o.steps !== undefined) overrides.push(`train.steps=${o.steps}`);
+  if (o["init-from"] !== undefined) overrides.push(`train.init_from=${JSON.stringify(resolve(o["init-from"]))}`);
   const cfg = loadRunConfig(positionals.config, overrides);
   const kernels = kernelsFor(o.backend, o.threads ?? cfg.train.threads ?? undefined);
   const { source, tokenizer } = openDataSource(cfg);

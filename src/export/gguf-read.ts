@@ -3,7 +3,8 @@
  * writer (gguf.ts) produced and to inspect files from other tools. Values come back as JavaScript values:
  * 64-bit integers as bigint, arrays as arrays.
  */
-import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgufType } from "./gguf.js";
+import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, GgmlType, GgufType, ggmlTensorBytes, Q8_0_BLOCK } from "./gguf.js";
+import { f16ToF32 } from "../util/safetensors.js";
 
 export interface GgufTensorInfo {
   name: string;
@@ -46,7 +47,12 @@ export function readGguf(bytes: Uint8Array): GgufFile {
   const str = () => {
     const n = u64n();
     need(n);
-    const s = utf8.decode(bytes.subarray(p, p + n));
+    let s: string;
+    try {
+      s = utf8.decode(bytes.subarray(p, p + n));
+    } catch {
+      throw new GgufFormatError(`the string at byte ${p} is not valid UTF-8`);
+    }
     p += n;
     return s;
   };
@@ -95,5 +101,39 @@ export function readGguf(bytes: Uint8Array): GgufFile {
   }
   const alignment = typeof metadata.get("general.alignment") === "number" ? (metadata.get("general.alignment") as number) : GGUF_DEFAULT_ALIGNMENT;
   const dataOffset = Math.ceil(p / alignment) * alignment;
+  // Every tensor must lie inside the file: a file cut short is named here, before anything reads the data.
+  for (const t of tensors) {
+    let size: number;
+    try {
+      size = ggmlTensorBytes(t.type, t.dims);
+    } catch (e) {
+      throw new GgufFormatError(`tensor ${t.name}: ${(e as Error).message}`);
+    }
+    if (dataOffset + t.offset + size > bytes.length) {
+      throw new GgufFormatError(`tensor ${t.name} (${size} bytes at data offset ${t.offset}) runs past the end of the ` +
+        `file (${bytes.length} bytes): the file is truncated or corrupt`);
+    }
+  }
   return { version, metadata, tensors, dataOffset, alignment };
+}
+
+/** A tensor's values as float32 (F16 converted, Q8_0 dequantized), row-major with ne0 innermost. */
+export function ggufTensorData(bytes: Uint8Array, file: GgufFile, name: string): Float32Array {
+  const t = file.tensors.find((x) => x.name === name);
+  if (!t) throw new GgufFormatError(`no tensor named ${name}`);
+  const count = t.dims.reduce((a, b) => a * b, 1);
+  const at = bytes.byteOffset + file.dataOffset + t.offset;
+  const raw = bytes.buffer.slice(at, at + ggmlTensorBytes(t.type, t.dims));
+  if (t.type === GgmlType.F32) return new Float32Array(raw);
+  if (t.type === GgmlType.F16) return f16ToF32(new Uint16Array(raw));
+  const view = new DataView(raw);
+  const out = new Float32Array(count);
+  const scale = new Uint16Array(1);
+  const blocks = count / Q8_0_BLOCK;
+  for (let b = 0; b < blocks; b++) {
+    scale[0] = view.getUint16(b * 34, true);
+    const d = f16ToF32(scale)[0];
+    for (let j = 0; j < Q8_0_BLOCK; j++) out[b * Q8_0_BLOCK + j] = d * view.getInt8(b * 34 + 2 + j);
+  }
+  return out;
 }

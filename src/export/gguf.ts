@@ -26,6 +26,43 @@ export enum GgufType {
 export enum GgmlType {
   F32 = 0,
   F16 = 1,
+  /** blocks of 32 values along ne0: an f16 scale d = max|x|/127, then 32 int8 q = round(x/d) (34 bytes) */
+  Q8_0 = 8,
+}
+
+export const Q8_0_BLOCK = 32;
+const Q8_0_BYTES = 34;
+
+/** Bytes a tensor of this type and these dims (ne0 first) occupies. */
+export function ggmlTensorBytes(type: GgmlType, dims: readonly number[]): number {
+  const count = dims.reduce((a, b) => a * b, 1);
+  switch (type) {
+    case GgmlType.F32: return 4 * count;
+    case GgmlType.F16: return 2 * count;
+    case GgmlType.Q8_0:
+      if ((dims[0] ?? 0) % Q8_0_BLOCK !== 0) throw new RangeError(`Q8_0 needs ne0 to be a multiple of ${Q8_0_BLOCK}, got ${dims[0]}`);
+      return (count / Q8_0_BLOCK) * Q8_0_BYTES;
+    default: throw new RangeError(`unsupported GGML type ${type as number}`);
+  }
+}
+
+/** Q8_0 quantization of `x` (length a multiple of 32), as llama.cpp's reference quantizer does it. */
+export function quantizeQ8_0(x: Float32Array): Uint8Array {
+  if (x.length % Q8_0_BLOCK !== 0) throw new RangeError(`Q8_0: ${x.length} values are not whole blocks of ${Q8_0_BLOCK}`);
+  const out = new Uint8Array((x.length / Q8_0_BLOCK) * Q8_0_BYTES);
+  const view = new DataView(out.buffer);
+  for (let b = 0, at = 0; b < x.length; b += Q8_0_BLOCK, at += Q8_0_BYTES) {
+    let amax = 0;
+    for (let j = 0; j < Q8_0_BLOCK; j++) amax = Math.max(amax, Math.abs(x[b + j]));
+    const d = Math.fround(amax / 127);
+    const inv = d ? Math.fround(1 / d) : 0;
+    view.setUint16(at, f32ToF16(d), true);
+    for (let j = 0; j < Q8_0_BLOCK; j++) {
+      const v = Math.fround(x[b + j] * inv);
+      view.setInt8(at + 2 + j, Math.sign(v) * Math.round(Math.abs(v))); // roundf: halves away from zero
+    }
+  }
+  return out;
 }
 
 export type GgufScalarType = Exclude<GgufType, GgufType.ARRAY>;
@@ -39,7 +76,7 @@ export interface GgufTensor {
   /** dimensions, ne0 (contiguous) first */
   dims: readonly number[];
   type: GgmlType;
-  /** row-major values (float32; converted when type is F16) */
+  /** row-major values (float32; converted when type is F16 or Q8_0) */
   data: Float32Array;
 }
 
@@ -175,6 +212,10 @@ function tensorBytes(t: GgufTensor): Uint8Array {
     const h = new Uint16Array(count);
     for (let i = 0; i < count; i++) h[i] = f32ToF16(t.data[i]);
     return new Uint8Array(h.buffer);
+  }
+  if (t.type === GgmlType.Q8_0) {
+    ggmlTensorBytes(t.type, t.dims);
+    return quantizeQ8_0(t.data);
   }
   throw new RangeError(`GGUF tensor ${t.name}: unsupported type ${t.type}`);
 }

@@ -19,11 +19,12 @@ export interface LoadedModel {
   kind: "checkpoint" | "huggingface";
 }
 
-export function loadModel(path: string, kernels: Kernels, options: { training?: boolean } = {}): LoadedModel {
+/** `wesar`: for a Hugging Face folder, give the model WeSaR gates (at 1), as a run with model.wesar needs. */
+export function loadModel(path: string, kernels: Kernels, options: { training?: boolean; wesar?: boolean } = {}): LoadedModel {
   const abs = resolve(path);
   // A checkpoint also holds config.json and model.safetensors; its state.json tells it from an exported folder.
   if (isHfFolder(abs) && !existsSync(join(abs, "state.json"))) {
-    const model = loadHfFolder(abs, kernels, { training: options.training });
+    const model = loadHfFolder(abs, kernels, { training: options.training, wesar: options.wesar });
     const tokPath = join(abs, "tokenizer.json");
     const tokenizer = existsSync(tokPath) ? tokenizerFromJSON(JSON.parse(readFileSync(tokPath, "utf8"))) : null;
     return { model, tokenizer, dir: abs, step: null, kind: "huggingface" };

@@ -9,6 +9,8 @@
  * U+FFFD instead of an error, since a model can emit any byte sequence.
  */
 
+import { byteTokenizerHuggingFace } from "./bytes-hf.js";
+
 export interface EncodeOptions {
   /**
    * When true, the special token strings ("<|endoftext|>", ...) in the text become their ids. When false (the
@@ -126,6 +128,11 @@ export class ByteTokenizer {
     this.checkId([id], 0);
     if (id >= 256) return SPECIALS[id - 256].content;
     return id >= 0x20 && id < 0x7f ? String.fromCharCode(id) : `<0x${id.toString(16).toUpperCase().padStart(2, "0")}>`;
+  }
+
+  /** The Hugging Face form (tokenizer.json, tokenizer_config.json): a byte-level BPE without merges. */
+  toHuggingFace(): { tokenizer: Record<string, unknown>; config: Record<string, unknown> } {
+    return byteTokenizerHuggingFace(this);
   }
 
   toJSON(): ByteTokenizerJSON {

@@ -47,6 +47,11 @@ export interface LoopConfig {
   keep_decay_start: boolean;
   /** threads for the native kernels (null = all cores) */
   threads: number | null;
+  /**
+   * start a new run from these weights instead of the random init: a checkpoint, a run folder (its newest
+   * checkpoint) or a Hugging Face Llama folder (`pretrain import` makes the same); the optimizer starts fresh
+   */
+  init_from: string | null;
 }
 
 export interface RunConfig {
@@ -88,6 +93,7 @@ const LOOP_SCHEMA: Schema = {
   keep_every: int(1, null, "also keep checkpoints at multiples of N steps", true),
   keep_decay_start: { kind: "boolean", default: true, doc: "save and keep a checkpoint where the learning-rate decay starts (the end of the stable phase, which annealing branches from)" },
   threads: int(1, null, "threads for the native kernels (null: all cores)", true),
+  init_from: { kind: "string", nullable: true, default: null as unknown as string, doc: "start from these weights (checkpoint, run folder or Hugging Face folder; relative to the config file)" },
 };
 
 const RUN_SCHEMA: Schema = {
@@ -114,6 +120,8 @@ export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunCo
   if (data.tokenizer) data.tokenizer = isAbsolute(data.tokenizer) ? data.tokenizer : resolve(baseDir, data.tokenizer);
   const evaluation = resolveEvaluationConfig(raw.evaluation, "evaluation");
   if (evaluation.proxy_dir && !isAbsolute(evaluation.proxy_dir)) evaluation.proxy_dir = resolve(baseDir, evaluation.proxy_dir);
+  const loop = validate<LoopConfig>(raw.train, LOOP_SCHEMA, "train");
+  if (loop.init_from && !isAbsolute(loop.init_from)) loop.init_from = resolve(baseDir, loop.init_from);
   const outDir = raw.out_dir as string;
   return {
     seed: raw.seed as number,
@@ -122,7 +130,7 @@ export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunCo
     optimizer: resolveOptimizer(raw.optimizer, "optimizer"),
     schedule: resolveSchedule(raw.schedule, "schedule"),
     data,
-    train: validate<LoopConfig>(raw.train, LOOP_SCHEMA, "train"),
+    train: loop,
     monitor: resolveMonitor(raw.monitor, "monitor"),
     spikes: resolveSpikes(raw.spikes, "spikes"),
     evaluation,

@@ -30,6 +30,8 @@ import { resolveMonitor, StabilityMonitor } from "./monitor.js";
 import { resolveSpikes, SpikeDetector } from "./spikes.js";
 import { EvalCallback, resolveEvaluationConfig } from "../eval/callback.js";
 import { tokenizerFromJSON } from "../tokenizer/index.js";
+import { loadModel } from "../infer/load.js";
+import { referenceKernels } from "../kernels/reference.js";
 import { Progress, type ProgressStream } from "../util/progress.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import type { Batch } from "../model/batch.js";
@@ -125,6 +127,32 @@ export interface TrainSummary {
   rollbacks: number;
 }
 
+/**
+ * Copies the weights of a checkpoint, run folder or Hugging Face folder into a freshly built model, tensor by
+ * tensor by name; every tensor must exist with the same shape on both sides. Returns a message for the log.
+ */
+export function initFromWeights(model: Model, path: string): string {
+  const src = loadModel(path, referenceKernels("f32"), { wesar: model.config.wesar });
+  const problems: string[] = [];
+  for (const t of model.layout.tensors) {
+    const s = src.model.layout.byName.get(t.name);
+    if (!s) problems.push(`${t.name} is missing`);
+    else if (s.shape.join("×") !== t.shape.join("×")) problems.push(`${t.name} is ${s.shape.join("×")}, the run needs ${t.shape.join("×")}`);
+  }
+  for (const s of src.model.layout.tensors) if (!model.layout.byName.has(s.name)) problems.push(`${s.name} has no place in this model`);
+  if (problems.length) {
+    throw new TrainingError(`train.init_from ${src.dir}: the weights do not fit the run's model:\n  ${problems.slice(0, 12).join("\n  ")}` +
+      (problems.length > 12 ? `\n  … and ${problems.length - 12} more` : "") + "\nmake the model section match the source (pretrain inspect shows it)");
+  }
+  for (const t of model.layout.tensors) {
+    const s = src.model.layout.byName.get(t.name)!;
+    model.params.set(src.model.params.subarray(s.offset, s.offset + s.size), t.offset);
+  }
+  const differs = describeDiff(src.model.config, model.config).filter((d) => !/^wesar_init:/.test(d));
+  return `initialized from ${src.dir} (${src.kind}${src.step !== null ? `, step ${src.step}` : ""})` +
+    (differs.length ? `; model settings that differ from the source (the weights are used as they are): ${differs.join("; ")}` : "");
+}
+
 function describeDiff(a: unknown, b: unknown): string[] {
   const ao = a as Record<string, unknown>;
   const bo = b as Record<string, unknown>;
@@ -212,6 +240,7 @@ export function train(opts: TrainerOptions): TrainSummary {
   }
   if (!resumedFrom) {
     model.init(cfg.seed);
+    if (loop.init_from) log(initFromWeights(model, loop.init_from));
     if (existsSync(metricsPath)) {
       const old = join(cfg.out_dir, `metrics.${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl`);
       renameSync(metricsPath, old);

@@ -36,7 +36,7 @@ test("help, version and unknown commands", () => {
   const u = pretrain(["trian"]);
   assert.equal(u.code, 2);
   assert.match(u.stderr, /unknown command "trian"/);
-  for (const c of ["train", "generate", "score", "inspect", "demo"]) {
+  for (const c of ["train", "generate", "score", "inspect", "demo", "export", "import", "eval", "tokenizer", "data", "report", "mup-check", "ablation"]) {
     const r = pretrain([c, "--help"]);
     assert.equal(r.code, 0, c);
     assert.match(r.stdout, new RegExp(`Usage: pretrain ${c}`));
@@ -93,6 +93,37 @@ test("mistakes give clear messages and distinct exit codes", () => {
     const badIds = pretrain(["score", "--model", dir, "--ids", "1,x"]);
     assert.equal(badIds.code, 1);
     assert.match(badIds.stderr, /neither a checkpoint directory nor a run directory/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("export (Hugging Face folder and GGUF) → import → generate from the folder, with JSON output and clear refusals", () => {
+  const { dir, config } = setup();
+  try {
+    assert.equal(pretrain(["train", config]).code, 0);
+    const run = join(dir, "run");
+    const hf = join(dir, "hf");
+    const e = pretrain(["export", "--from", run, "--out", hf, "--dtype", "bfloat16", "--json"]);
+    assert.equal(e.code, 0, e.stderr);
+    const files = JSON.parse(e.stdout).files as string[];
+    for (const f of ["config.json", "model.safetensors", "generation_config.json", "tokenizer.json", "tokenizer_config.json"]) {
+      assert.ok(files.includes(f), `${f} in ${files}`);
+    }
+    const g = pretrain(["generate", "--model", hf, "--prompt", "a small", "--max-tokens", "4", "--temperature", "0", "--json"]);
+    assert.equal(g.code, 0, g.stderr);
+    const gg = pretrain(["export", "--from", run, "--format", "gguf", "--dtype", "q8_0", "--out", join(dir, "m.gguf"), "--json"]);
+    assert.equal(gg.code, 0, gg.stderr);
+    assert.equal(JSON.parse(gg.stdout).format, "gguf");
+    const imp = pretrain(["import", "--from", hf, "--out", join(dir, "imported"), "--json"]);
+    assert.equal(imp.code, 0, imp.stderr);
+    assert.match(JSON.parse(imp.stdout).checkpoint, /step-00000000$/);
+    const bad = pretrain(["export", "--from", run, "--out", join(dir, "x"), "--dtype", "q8_0"]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /q8_0 is for --format gguf/);
+    const notHf = pretrain(["import", "--from", run, "--out", join(dir, "y")]);
+    assert.equal(notHf.code, 2);
+    assert.match(notHf.stderr, /is not a Hugging Face model folder/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

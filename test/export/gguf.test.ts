@@ -91,3 +91,38 @@ test("bad input is refused with the key or tensor named", () => {
   const ok = encodeGguf([["k", gguf.str("value")]]);
   assert.throws(() => readGguf(ok.subarray(0, 30)), /truncated/);
 });
+
+test("fuzz: truncated and bit-flipped GGUF files give a GgufFormatError or a valid parse, never another failure", async () => {
+  const { ByteTokenizer } = await import("../../src/tokenizer/bytes.js");
+  const { ggufModel } = await import("../../src/export/gguf-model.js");
+  const { resolveModelConfig } = await import("../../src/model/config.js");
+  const { Model } = await import("../../src/model/model.js");
+  const { referenceKernels } = await import("../../src/kernels/reference.js");
+  const { GgufFormatError } = await import("../../src/export/gguf-read.js");
+  const m = new Model(resolveModelConfig({ num_layers: 1, d_model: 32, ffn_size: 64, num_heads: 2, vocab_size: 260, max_seq_len: 16 }),
+    referenceKernels("f32"), { training: false });
+  m.init(1);
+  const e = ggufModel(m.config, m.layout, m.params, new ByteTokenizer(), { fileType: "q8_0" });
+  const good = encodeGguf(e.metadata, e.tensors);
+  let u = 12345;
+  const rand = (n: number) => {
+    u = (Math.imul(u, 1103515245) + 12345) >>> 0;
+    return u % n;
+  };
+  const check = (bytes: Uint8Array, what: string) => {
+    try {
+      readGguf(bytes);
+    } catch (err) {
+      assert.ok(err instanceof GgufFormatError, `${what}: ${(err as Error).name}: ${(err as Error).message}`);
+    }
+  };
+  for (let i = 0; i < 300; i++) check(good.subarray(0, rand(good.length)), `truncated`);
+  // Bit flips, most of them in the header where lengths and counts live.
+  const headerEnd = readGguf(good).dataOffset;
+  for (let i = 0; i < 600; i++) {
+    const b = Uint8Array.from(good);
+    const at = i % 3 === 0 ? rand(b.length) : rand(headerEnd);
+    b[at] ^= 1 << rand(8);
+    check(b, `bit flip at byte ${at}`);
+  }
+});

@@ -15,6 +15,7 @@ import { Tokenizer as JsTokenizer } from "@huggingface/tokenizers";
 import { saveTokenizer, loadTokenizer } from "../../src/tokenizer/bpe/io.js";
 import { tokenizerFromHuggingFace } from "../../src/tokenizer/bpe/hf-json.js";
 import type { BpeTokenizer } from "../../src/tokenizer/bpe/tokenizer.js";
+import { ByteTokenizer } from "../../src/tokenizer/bytes.js";
 import { filesUnder, npmDocsDir, randomString, seeded, smallTokenizer, varietyTexts } from "./helpers.js";
 
 function corpus(): string[] {
@@ -131,4 +132,24 @@ test("tokenizer.json files we cannot read are refused with the reason", () => {
   assert.throws(() => tokenizerFromHuggingFace({ model: { type: "BPE", vocab: { "▁the": 0 }, merges: [] } }), /byte-level alphabet/);
   assert.throws(() => tokenizerFromHuggingFace({ model: { type: "BPE", vocab: { a: 0, b: 2 }, merges: [] } }), /no token has id 1/);
   assert.throws(() => tokenizerFromHuggingFace({ model: { type: "BPE", vocab: { a: 0, b: 1 }, merges: ["a c"] } }), /not in the vocabulary/);
+});
+
+test("the byte-level tokenizer's Hugging Face form (a BPE without merges): both implementations give its ids", async () => {
+  const bytes = new ByteTokenizer();
+  const { tokenizer: json, config } = bytes.toHuggingFace();
+  const rust = RustTokenizer.fromString(JSON.stringify(json));
+  const js = new JsTokenizer(json, config);
+  const texts = corpus().slice(0, 120);
+  for (const [k, t] of texts.entries()) {
+    const want = Array.from(bytes.encode(t, { allowSpecial: true }));
+    assert.deepEqual((await rust.encode(t, null, { addSpecialTokens: false })).getIds(), want, `Rust, text ${k}`);
+    assert.deepEqual(js.encode(t, { add_special_tokens: false }).ids, want, `JS, text ${k}`);
+    if (want.length) assert.equal(js.decode(want), t, `JS decode, text ${k}`);
+  }
+  assert.equal(rust.tokenToId("<|endoftext|>"), bytes.eosId);
+  assert.equal(config.bos_token, "<|bos|>");
+  // Our BPE reader takes it too, and encodes as the byte tokenizer does.
+  const asBpe = tokenizerFromHuggingFace(json, config);
+  assert.equal(asBpe.vocabSize, 259);
+  assert.deepEqual(Array.from(asBpe.encode("héllo <|endoftext|>", { allowSpecial: true })), Array.from(bytes.encode("héllo <|endoftext|>", { allowSpecial: true })));
 });

@@ -155,3 +155,32 @@ test("the checkpoint where the decay starts is saved and never pruned (train.kee
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("train.init_from starts a new run from a checkpoint's weights (fresh optimizer) and refuses weights that do not fit", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "pretrain-init-from-"));
+  try {
+    corpus(dir);
+    const a = runConfig(dir, "a");
+    train({ config: a, kernels: k, source: source(a), ...quiet });
+    // One step at learning rate 0 (the first warmup step) leaves the weights exactly as loaded.
+    const b = runConfig(dir, "b", {
+      schedule: { warmup_steps: 5 },
+      train: { steps: 1, batch_size: 2, seq_len: 16, eval_every: 0, checkpoint_every: 0, keep_last: 1, init_from: a.out_dir },
+    });
+    const messages: string[] = [];
+    train({ config: b, kernels: k, source: source(b), log: (m) => messages.push(m), progress: null });
+    assert.ok(messages.some((m) => /initialized from .*step-00000008/.test(m)), messages.join("\n"));
+    const { loadModel } = await import("../../src/infer/load.js");
+    const pa = loadModel(a.out_dir, k).model.params;
+    const pb = loadModel(b.out_dir, k).model.params;
+    assert.ok(pa.length === pb.length && pa.every((v, i) => v === pb[i]), "the new run starts from a's weights");
+    const wide = runConfig(dir, "c", {
+      model: { num_layers: 2, d_model: 32, ffn_size: 24, num_heads: 2, num_kv_heads: 1, vocab_size: 259, max_seq_len: 32, dim_model_base: 8 },
+      train: { steps: 1, batch_size: 2, seq_len: 16, init_from: a.out_dir },
+    });
+    assert.throws(() => train({ config: wide, kernels: k, source: source(wide), ...quiet }),
+      (e: Error) => e instanceof TrainingError && /model\.layers\.0\.self_attn\.q_proj\.weight is 16×16, the run needs 32×32/.test(e.message));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
