@@ -292,12 +292,12 @@ function taskCharts(run: RunData, marks: VerticalMark[]): string[] {
   for (const [task, rs] of byTask) {
     const metrics = PRIMARY_METRICS.filter((m) => rs.some((r) => typeof r[m] === "number")).slice(0, 2);
     if (metrics.length === 0) continue;
-    const proxyOf = rs[0].proxy_of ? ` (a proxy of ${String(rs[0].proxy_of)})` : "";
+    const proxyOf = rs[0].proxy_of ? `a proxy of ${String(rs[0].proxy_of)}; ` : "";
     charts.push(lineChart({
-      title: `${task}${proxyOf}`, xLabel: "step", yLabel: metrics.join(", "), width: 440, height: 260, marks,
+      title: task, xLabel: "step", yLabel: metrics.join(", "), width: 440, height: 260, marks,
       series: metrics.map((m, i) => ({ name: m, color: PALETTE[i % PALETTE.length],
         points: rs.filter((r) => typeof r[m] === "number").map((r) => [r.step as number, r[m] as number] as [number, number]) })),
-      note: `${rs[0].n} examples, ${rs[0].shots} shots`,
+      note: `${proxyOf}${rs[0].n} examples, ${rs[0].shots} shots`,
     }));
   }
   return charts;

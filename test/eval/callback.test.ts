@@ -72,7 +72,7 @@ test("the run configuration's evaluation section drives the same callback, and t
     const { buildReport } = await import("../../src/report/report.js");
     const html = buildReport(cfg.out_dir);
     assert.match(html, /Evaluation during training/);
-    assert.match(html, /proxy-wordnet-mc \(a proxy of [^)]+\)/);
+    assert.match(html, /a proxy of [^;]+; 3 examples/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
