@@ -16,8 +16,9 @@ import { ablationCommand } from "./ablation.js";
 import { reportCommand } from "./report.js";
 import { exportCommand } from "./export.js";
 import { importCommand } from "./import.js";
+import { planCommand } from "./plan.js";
 
-const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand, exportCommand, importCommand];
+const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand, exportCommand, importCommand, planCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

@@ -17,4 +17,20 @@ export interface TokenSource {
   restore(state: unknown): void;
   /** One line for logs. */
   describe(): string;
+  /**
+   * Curriculum sources: the shape of the micro-batches of (0-based) optimizer step `step`, its RoPE θ and its
+   * phase. Sources without it get the loop's batch_size × seq_len and the model's θ.
+   */
+  shapeAt?(step: number): BatchShape;
+  /** Curriculum sources: the optimizer step the following next() calls are for. */
+  setStep?(step: number): void;
+  /** Held-out batches per domain (identical on every call), for per-domain held-out loss. */
+  validationByDomain?(rows: number, seq: number, maxBatches: number): Map<string, Batch[]>;
+}
+
+export interface BatchShape {
+  rows: number;
+  seq: number;
+  ropeTheta: number;
+  phase: string;
 }

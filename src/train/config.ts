@@ -13,16 +13,21 @@ import { applyOverride, ConfigError, validate, type Schema } from "../util/schem
 import { resolveMonitor, type MonitorConfig } from "./monitor.js";
 import { resolveSpikes, type SpikeConfig } from "./spikes.js";
 import { resolveEvaluationConfig, type EvaluationConfig } from "../eval/callback.js";
+import { resolveCurriculum, type CurriculumConfig } from "../data/curriculum/config.js";
+import { planCurriculum, type CurriculumPlan } from "../data/curriculum/plan.js";
 
 export interface DataConfig {
   /**
    * "bytes": text files through the byte-level tokenizer; "text": text or JSONL files (or folders) through the
    * BPE tokenizer in `tokenizer` (docs/tokenizer.md), an end-of-text token after each document.
    */
-  kind: "bytes" | "text";
+  kind: "bytes" | "text" | "shards";
+  /** kinds bytes and text: the files or folders */
   paths: string[];
+  /** kind "shards": the tokenized corpus written by `pretrain data tokenize` (index.json and one folder per domain) */
+  dir: string | null;
   val_fraction: number;
-  /** kind "text": folder with tokenizer.json (relative paths are relative to the config file) */
+  /** kinds "text" and "shards": folder with tokenizer.json (relative paths are relative to the config file) */
   tokenizer: string | null;
   /** kind "text": the JSONL field holding a document's text */
   text_field: string;
@@ -68,13 +73,24 @@ export interface RunConfig {
   spikes: SpikeConfig;
   /** benchmark tasks run on the model every N steps during training (docs/eval.md) */
   evaluation: EvaluationConfig;
+  /** curriculum phases over the domains of a shard corpus (docs/curriculum.md); null: one data stream */
+  curriculum: CurriculumConfig | null;
+}
+
+/** A resolved run configuration's curriculum plan (steps per phase), or null without a curriculum. */
+export function runPlan(cfg: RunConfig): CurriculumPlan | null {
+  if (!cfg.curriculum) return null;
+  return planCurriculum(cfg.curriculum.phases, {
+    seq_len: cfg.train.seq_len, batch_size: cfg.train.batch_size, grad_accum: cfg.train.grad_accum, rope_theta: cfg.model.rope_theta,
+  });
 }
 
 const DATA_SCHEMA: Schema = {
-  kind: { kind: "enum", values: ["bytes", "text"], default: "bytes", doc: "data source kind" },
+  kind: { kind: "enum", values: ["bytes", "text", "shards"], default: "bytes", doc: "data source kind" },
+  dir: { kind: "string", nullable: true, default: null as unknown as string, doc: "kind shards: the tokenized corpus folder" },
   tokenizer: { kind: "string", nullable: true, default: null as unknown as string, doc: "kind text: folder with tokenizer.json" },
   text_field: { kind: "string", default: "text", doc: "kind text: JSONL field holding the text" },
-  paths: { kind: "strings", minItems: 1, doc: "text files (relative paths are relative to the config file)" },
+  paths: { kind: "strings", default: [], doc: "text files (relative paths are relative to the config file)" },
   val_fraction: { kind: "number", min: 0, max: 0.5, default: 0.05, doc: "share of the tokens held out" },
 };
 
@@ -82,7 +98,7 @@ const int = (min: number, def: number | null, doc: string, nullable = false) =>
   ({ kind: "number", integer: true, min, default: def, nullable, doc }) as const;
 
 const LOOP_SCHEMA: Schema = {
-  steps: int(1, null, "optimizer steps"),
+  steps: int(1, null, "optimizer steps (with a curriculum: default the plan's total)", true),
   batch_size: int(1, 8, "rows per micro-batch"),
   seq_len: int(1, 256, "tokens per row"),
   grad_accum: int(1, 1, "micro-batches per optimizer step"),
@@ -107,14 +123,20 @@ const RUN_SCHEMA: Schema = {
   monitor: { kind: "any", default: {}, doc: "stability monitor" },
   spikes: { kind: "any", default: {}, doc: "spike detection" },
   evaluation: { kind: "any", default: {}, doc: "in-training evaluation on benchmark or proxy tasks" },
+  curriculum: { kind: "any", default: null, doc: "curriculum phases (data.kind shards)" },
 };
 
 export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunConfig {
   const raw = validate<Record<string, unknown>>(input, RUN_SCHEMA, "");
   const data = validate<DataConfig>(raw.data, DATA_SCHEMA, "data");
   data.paths = data.paths.map((p) => (isAbsolute(p) ? p : resolve(baseDir, p)));
-  if (data.kind === "text" && !data.tokenizer) {
-    throw new ConfigError('data.tokenizer is required with data.kind "text": a folder with tokenizer.json ' +
+  if (data.kind === "shards") {
+    if (!data.dir) throw new ConfigError('data.dir is required with data.kind "shards": the folder `pretrain data tokenize` wrote');
+    if (data.paths.length) throw new ConfigError('data.paths is for kinds "bytes" and "text"; with "shards" give data.dir');
+    data.dir = isAbsolute(data.dir) ? data.dir : resolve(baseDir, data.dir);
+  } else if (data.dir) throw new ConfigError('data.dir is for data.kind "shards"');
+  if (data.kind !== "bytes" && !data.tokenizer) {
+    throw new ConfigError(`data.tokenizer is required with data.kind "${data.kind}": a folder with tokenizer.json ` +
       "(train one with `pretrain tokenizer train`)");
   }
   if (data.tokenizer) data.tokenizer = isAbsolute(data.tokenizer) ? data.tokenizer : resolve(baseDir, data.tokenizer);
@@ -122,18 +144,40 @@ export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunCo
   if (evaluation.proxy_dir && !isAbsolute(evaluation.proxy_dir)) evaluation.proxy_dir = resolve(baseDir, evaluation.proxy_dir);
   const loop = validate<LoopConfig>(raw.train, LOOP_SCHEMA, "train");
   if (loop.init_from && !isAbsolute(loop.init_from)) loop.init_from = resolve(baseDir, loop.init_from);
+  const model = resolveModelConfig(raw.model, "model");
+  const curriculum = raw.curriculum === null ? null : resolveCurriculum(raw.curriculum, "curriculum");
+  let schedule = raw.schedule as Record<string, unknown> | undefined;
+  if (curriculum) {
+    if (data.kind !== "shards") throw new ConfigError('a curriculum mixes the domains of a shard corpus: set data.kind "shards" and data.dir');
+    const plan = planCurriculum(curriculum.phases, {
+      seq_len: loop.seq_len, batch_size: loop.batch_size, grad_accum: loop.grad_accum, rope_theta: model.rope_theta,
+    });
+    if (plan.maxSeq > model.max_seq_len) {
+      throw new ConfigError(`curriculum: a phase uses sequences of ${plan.maxSeq} tokens but model.max_seq_len is ` +
+        `${model.max_seq_len}; raise model.max_seq_len to at least ${plan.maxSeq}`);
+    }
+    if (loop.steps === null) loop.steps = plan.totalSteps;
+    // A phase marked decay_starts places the decay window when the schedule does not: from there to the end.
+    if (plan.decayStart !== null && (schedule?.decay_start ?? null) === null) {
+      schedule = { ...(schedule ?? {}), decay_start: plan.decayStart };
+      if ((schedule.decay_steps ?? null) === null) schedule.decay_steps = Math.max(1, plan.totalSteps - plan.decayStart);
+    }
+  } else if (loop.steps === null) {
+    throw new ConfigError("train.steps is required (a run without a curriculum has no plan to take it from)");
+  }
   const outDir = raw.out_dir as string;
   return {
     seed: raw.seed as number,
     out_dir: isAbsolute(outDir) ? outDir : resolve(baseDir, outDir),
-    model: resolveModelConfig(raw.model, "model"),
+    model,
     optimizer: resolveOptimizer(raw.optimizer, "optimizer"),
-    schedule: resolveSchedule(raw.schedule, "schedule"),
+    schedule: resolveSchedule(schedule, "schedule"),
     data,
     train: loop,
     monitor: resolveMonitor(raw.monitor, "monitor"),
     spikes: resolveSpikes(raw.spikes, "spikes"),
     evaluation,
+    curriculum,
   };
 }
 

@@ -196,7 +196,11 @@ export function train(opts: TrainerOptions): TrainSummary {
   mkdirSync(cfg.out_dir, { recursive: true });
   const metricsPath = join(cfg.out_dir, "metrics.jsonl");
 
-  const model = new Model(cfg.model, k);
+  // A copy: context extension changes the model's RoPE θ, and cfg.model must stay the run's declared one.
+  const model = new Model({ ...cfg.model }, k);
+  /** RoPE θ in use; a curriculum phase may raise it (context extension) */
+  let theta = cfg.model.rope_theta;
+  const thetaAt = (s: number): number => source.shapeAt?.(s).ropeTheta ?? cfg.model.rope_theta;
   const grads = model.grads!;
   const optimizer = new AdamW(k, cfg.optimizer, cfg.model, model.layout, model.params, grads);
   let step = 0;
@@ -212,7 +216,8 @@ export function train(opts: TrainerOptions): TrainSummary {
     const ck = newestUsableCheckpoint(cfg.out_dir, (dir, why) => log(`warning: skipping checkpoint ${dir}: ${why}`));
     if (ck) {
       const saved = (ck.config as { model?: unknown }).model;
-      const diff = describeDiff(saved, cfg.model);
+      // A checkpoint stores the θ its phase used; compare against that, not the run's starting θ.
+      const diff = describeDiff(saved, { ...cfg.model, rope_theta: thetaAt(Math.max(0, ck.state.step - 1)) });
       if (diff.length) {
         throw new TrainingError(`cannot resume from ${ck.dir}: the model configuration differs:\n  ${diff.join("\n  ")}`);
       }
@@ -248,10 +253,32 @@ export function train(opts: TrainerOptions): TrainSummary {
     }
   }
   writeFileAtomic(join(cfg.out_dir, "config.json"), JSON.stringify(cfg, null, 2) + "\n");
+  // The phase the run was in, so a resume inside a phase does not announce it again.
+  let phase: string | null = step > 0 ? source.shapeAt?.(step - 1).phase ?? null : null;
   let metrics = new MetricsWriter(metricsPath);
-  const rows = loop.batch_size;
-  const seq = loop.seq_len;
-  const validation = source.validation(rows, seq, loop.eval_batches);
+  let rows = loop.batch_size;
+  let seq = loop.seq_len;
+  /** Sets rows, seq, θ and the phase for optimizer step `s` (0-based); logs a phase change. */
+  const enterStep = (s: number, write: boolean): void => {
+    source.setStep?.(s);
+    const shape = source.shapeAt?.(s);
+    if (!shape) return;
+    rows = shape.rows;
+    seq = shape.seq;
+    if (shape.ropeTheta !== theta) {
+      theta = shape.ropeTheta;
+      model.setRope(theta, cfg.model.max_seq_len);
+    }
+    if (shape.phase !== phase) {
+      phase = shape.phase;
+      if (write) {
+        metrics.write({ type: "phase", step: s + 1, phase, rows, seq, rope_theta: theta });
+        log(`phase ${phase} from step ${s + 1}: ${rows} rows × ${seq} tokens, RoPE θ ${theta}`);
+      }
+    }
+  };
+  const byDomain = source.validationByDomain?.(loop.batch_size, loop.seq_len, loop.eval_batches) ?? null;
+  const validation = byDomain ? [...byDomain.values()].flat() : source.validation(loop.batch_size, loop.seq_len, loop.eval_batches);
   if (validation.length === 0) log("warning: the held-out data is too small for one batch; no held-out loss");
   const groups = groupSettings(cfg.optimizer, cfg.model);
   const startStep = step;
@@ -264,16 +291,32 @@ export function train(opts: TrainerOptions): TrainSummary {
   let valLoss: number | null = null;
   let lastEvalStep = -1;
 
+  /** Held-out loss per domain of the last evaluation (curriculum runs) */
+  let valDomains: Record<string, number> = {};
   const evaluate = (): number | null => {
     if (validation.length === 0) return null;
     let sum = 0;
     let count = 0;
-    for (const b of validation) {
-      const r = model.loss(b);
-      sum += r.sum;
-      count += r.count;
+    valDomains = {};
+    const groups = byDomain ? [...byDomain] : [["", validation] as [string, Batch[]]];
+    for (const [domain, batches] of groups) {
+      let ds = 0;
+      let dc = 0;
+      for (const b of batches) {
+        const r = model.loss(b);
+        ds += r.sum;
+        dc += r.count;
+      }
+      if (domain) valDomains[domain] = ds / dc;
+      sum += ds;
+      count += dc;
     }
     return sum / count;
+  };
+  const evalRecord = (s: number, v: number): MetricRecord => {
+    const r: MetricRecord = { type: "eval", step: s, val_loss: v, tokens };
+    for (const [d, l] of Object.entries(valDomains)) r[`val_loss_${d}`] = l;
+    return r;
   };
 
   /** `keep`: never pruned (the stable phase's last checkpoint, which annealing branches from) */
@@ -287,7 +330,8 @@ export function train(opts: TrainerOptions): TrainSummary {
       skipped_batches: skipped, rollbacks,
     };
     lastCheckpoint = saveCheckpoint(cfg.out_dir, {
-      layout: model.layout, params: model.params, moments: { m: optimizer.m, v: optimizer.v }, state, config: cfg,
+      layout: model.layout, params: model.params, moments: { m: optimizer.m, v: optimizer.v }, state,
+      config: theta === cfg.model.rope_theta ? cfg : { ...cfg, model: { ...cfg.model, rope_theta: theta } },
       tokenizer: opts.tokenizer,
     });
     lastSavedStep = step;
@@ -325,7 +369,10 @@ export function train(opts: TrainerOptions): TrainSummary {
     loadCheckpointTensors(ck.dir, model.layout, model.params, { m: optimizer.m, v: optimizer.v });
     optimizer.step = ck.state.optimizer_step;
     for (const cb of callbacks) if (cb.restore && cb.name in ck.state.callbacks) cb.restore(ck.state.callbacks[cb.name]);
-    for (let i = 0; i < cfg.spikes.skip_after * loop.grad_accum; i++) source.next(rows, seq);
+    for (let s = 0; s < cfg.spikes.skip_after; s++) {
+      enterStep(at + s, false);
+      for (let i = 0; i < loop.grad_accum; i++) source.next(rows, seq);
+    }
     rollbacks++;
     const entry: SkippedBatches = {
       kind: "rollback", rollback: rollbacks, step: at, to_step: ck.state.step,
@@ -351,6 +398,7 @@ export function train(opts: TrainerOptions): TrainSummary {
 
   try {
     while (step < endStep) {
+      enterStep(step, true);
       const ts = performance.now();
       const dataBefore = source.state();
       model.zeroGrads();
@@ -420,7 +468,7 @@ export function train(opts: TrainerOptions): TrainSummary {
       if ((loop.eval_every > 0 && step % loop.eval_every === 0) || step === loop.steps) {
         valLoss = evaluate();
         lastEvalStep = step;
-        if (valLoss !== null) metrics.write({ type: "eval", step, val_loss: valLoss, tokens });
+        if (valLoss !== null) metrics.write(evalRecord(step, valLoss));
       }
       const decayStart = loop.keep_decay_start && step === cfg.schedule.decay_start && step < loop.steps;
       if ((loop.checkpoint_every > 0 && step % loop.checkpoint_every === 0) || step === loop.steps || decayStart) {
@@ -436,7 +484,7 @@ export function train(opts: TrainerOptions): TrainSummary {
     valLoss = evaluate();
     if (valLoss !== null) {
       const w = new MetricsWriter(metricsPath);
-      w.write({ type: "eval", step, val_loss: valLoss, tokens });
+      w.write(evalRecord(step, valLoss));
       w.close();
     }
   }

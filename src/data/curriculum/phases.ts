@@ -29,14 +29,6 @@ export interface PhaseConfig {
   anneal: boolean;
 }
 
-export interface CurriculumConfig {
-  phases: PhaseConfig[];
-  /** how many passes over a domain's data are allowed (1 = never repeat) */
-  max_epochs: Record<string, number>;
-  /** optional automatic mixture adjustment between phases (off by default) */
-  auto_mixture: { enabled: boolean; strength: number; min_share: number };
-}
-
 const PHASE_SCHEMA: Schema = {
   name: { kind: "string", doc: "phase name" },
   tokens: { kind: "number", min: 1, doc: "token budget of the phase" },
