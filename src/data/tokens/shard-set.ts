@@ -59,6 +59,15 @@ export class SplitWriter {
     if (this.current.tokens >= this.maxTokens) this.close();
   }
 
+  /**
+   * Like `add`, but first closes the open shard when the document would take it past `maxTokens`, so that a
+   * shard holds at most `maxTokens` tokens unless one document alone is longer (documents are never cut).
+   */
+  addWithinLimit(doc: ArrayLike<number>): void {
+    if (this.current && this.current.tokens + doc.length > this.maxTokens) this.close();
+    this.add(doc);
+  }
+
   close(): ShardEntry[] {
     if (this.current) {
       const h = this.current.finish();
