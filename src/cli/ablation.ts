@@ -1,7 +1,7 @@
 /** `pretrain ablation`: runs the stability ablation ladder (recipes/ablation) and prints the comparison table. */
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { npmDocs, textFiles } from "../data/npm-docs.js";
 import { defineCommand, UsageError } from "./args.js";
 import { BACKEND_OPTION, JSON_OPTION, THREADS_OPTION, cliCommand, kernelsFor, note, type Command } from "./command.js";
 import { ablationRecipes, ablationTable, runAblation } from "../train/ablation.js";
@@ -29,35 +29,6 @@ const spec = defineCommand({
   positionals: [{ name: "recipes-dir", description: "folder of run configurations (default recipes/ablation)", required: false }],
   examples: ["pretrain ablation", "pretrain ablation --only baseline --only wesar --steps 100"],
 });
-
-function textFiles(path: string, out: string[]): void {
-  const st = statSync(path);
-  if (st.isFile()) {
-    out.push(path);
-    return;
-  }
-  for (const name of readdirSync(path).sort()) {
-    const p = join(path, name);
-    const s = statSync(p);
-    if (s.isDirectory()) textFiles(p, out);
-    else if (/\.(md|txt|rst)$/i.test(name) && s.size > 0) out.push(p);
-  }
-}
-
-/** npm's markdown documentation, found as `pretrain demo` finds it. */
-function npmDocs(): string[] {
-  const r = spawnSync("npm", ["root", "-g"], { encoding: "utf8" });
-  const root = r.status === 0 ? r.stdout.trim() : "";
-  const candidates = [join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "docs", "content")];
-  if (root) candidates.unshift(join(root, "npm", "docs", "content"));
-  for (const c of candidates) {
-    if (!existsSync(c)) continue;
-    const files: string[] = [];
-    textFiles(c, files);
-    if (files.length) return files;
-  }
-  throw new Error("could not find npm's documentation to train on; give text files with --corpus <path>");
-}
 
 export const ablationCommand: Command = cliCommand("ablation", spec, (o, positionals) => {
   const dir = resolve(positionals["recipes-dir"] ?? "recipes/ablation");

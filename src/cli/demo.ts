@@ -5,10 +5,10 @@
  * tokenizers), then samples from and scores with the trained checkpoint. `--tokenizer bytes` runs the
  * byte-level recipe instead. Re-running continues (or just reports) the same run.
  */
-import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { npmDocs, textFiles } from "../data/npm-docs.js";
 import { defineCommand } from "./args.js";
 import { BACKEND_OPTION, THREADS_OPTION, kernelsFor, note, cliCommand, type Command } from "./command.js";
 import { loadRunConfig } from "../train/config.js";
@@ -57,35 +57,6 @@ function packageRoot(): string {
     dir = up;
   }
   return dir;
-}
-
-function textFiles(path: string, out: string[]): void {
-  const st = statSync(path);
-  if (st.isFile()) {
-    out.push(path);
-    return;
-  }
-  for (const name of readdirSync(path).sort()) {
-    const p = join(path, name);
-    const s = statSync(p);
-    if (s.isDirectory()) textFiles(p, out);
-    else if (/\.(md|txt|rst)$/i.test(name) && s.size > 0) out.push(p);
-  }
-}
-
-/** npm's markdown documentation: about 0.6 MB of English prose shipped with every npm. */
-function npmDocs(): string[] {
-  const r = spawnSync("npm", ["root", "-g"], { encoding: "utf8" });
-  const root = r.status === 0 ? r.stdout.trim() : "";
-  const candidates = [join(root, "npm", "docs", "content"), join(dirname(process.execPath), "..", "lib", "node_modules", "npm", "docs", "content")];
-  for (const c of candidates) {
-    if (c && existsSync(c)) {
-      const files: string[] = [];
-      textFiles(c, files);
-      if (files.length) return files;
-    }
-  }
-  throw new Error("could not find npm's documentation to train on; give text files with --corpus <path>");
 }
 
 export const demoCommand: Command = cliCommand("demo", spec, async (o) => {
