@@ -17,8 +17,9 @@ import { reportCommand } from "./report.js";
 import { exportCommand } from "./export.js";
 import { importCommand } from "./import.js";
 import { planCommand } from "./plan.js";
+import { annealCommand } from "./anneal.js";
 
-const COMMANDS: Command[] = [demoCommand, trainCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand, exportCommand, importCommand, planCommand];
+const COMMANDS: Command[] = [demoCommand, trainCommand, annealCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand, exportCommand, importCommand, planCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

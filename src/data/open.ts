@@ -84,7 +84,8 @@ function openShards(cfg: RunConfig): OpenedData {
   const plan = runPlan(cfg) ?? planCurriculum(phases, {
     seq_len: cfg.train.seq_len, batch_size: cfg.train.batch_size, grad_accum: cfg.train.grad_accum, rope_theta: cfg.model.rope_theta,
   });
-  const curriculum = new CurriculumSource(set, plan, phases, cfg.seed, cfg.curriculum?.max_epochs ?? {});
+  const curriculum = new CurriculumSource(set, plan, phases, cfg.seed, cfg.curriculum?.max_epochs ?? {},
+    cfg.curriculum?.auto_mixture ?? null);
   const domains = [...new Set(phases.flatMap((p) => Object.keys(p.mixture)))].sort();
   let validTokens = 0;
   let validBytes = 0;

@@ -26,6 +26,24 @@ export interface TokenSource {
   setStep?(step: number): void;
   /** Held-out batches per domain (identical on every call), for per-domain held-out loss. */
   validationByDomain?(rows: number, seq: number, maxBatches: number): Map<string, Batch[]>;
+  /**
+   * Curriculum sources with `curriculum.auto_mixture` enabled: called before the batches of every freshly taken
+   * optimizer step `step` (0-based). At the first step of a phase after the first it calls `measure` (held-out loss
+   * per domain of the current model) once, adjusts that phase's mixture and returns what it did; otherwise null.
+   * The adjustment becomes part of state(), so a resume does not measure again.
+   */
+  adjustMixture?(step: number, measure: () => Record<string, number>): MixtureAdjustment | null;
+}
+
+/** A phase's mixture as adjusted by the automatic mixture rule (docs/curriculum.md). */
+export interface MixtureAdjustment {
+  phase: string;
+  /** the shares used (normalized) */
+  shares: Record<string, number>;
+  /** the declared shares (normalized) */
+  declared: Record<string, number>;
+  /** the held-out loss per domain the rule used */
+  losses: Record<string, number>;
 }
 
 export interface BatchShape {

@@ -38,6 +38,8 @@ export interface RunPlanReport {
   /** memory per device for one micro-batch of the largest phase shape divided over `devices` */
   memory: { devices: number; rowsPerDevice: number; seq: number; weightsAndOptimizer: number; activations: number; total: number };
   time: { tokensPerSecond: number | null; seconds: number | null; flopsPerSecond: number | null };
+  /** curriculum.auto_mixture when enabled: the mixtures after the first phase are adjusted at run time */
+  autoMixture: { strength: number; min_share: number } | null;
 }
 
 export interface PlanOptions {
@@ -80,6 +82,8 @@ export function planReport(cfg: RunConfig, o: PlanOptions): RunPlanReport {
     phases, totals, decayStart: cfg.schedule.decay_start,
     memory: { devices: o.devices, rowsPerDevice, seq: widest.seq, ...mem },
     time: { tokensPerSecond: o.tokensPerSecond ?? null, seconds, flopsPerSecond: o.flopsPerSecond ?? null },
+    autoMixture: cfg.curriculum?.auto_mixture.enabled
+      ? { strength: cfg.curriculum.auto_mixture.strength, min_share: cfg.curriculum.auto_mixture.min_share } : null,
   };
 }
 
@@ -104,7 +108,7 @@ export function formatPlan(r: RunPlanReport): string {
     "",
     "| phase | steps | tokens | rows × seq | RoPE θ | lr multiplier | domains | FLOPs |",
     "|---|---|---|---|---|---|---|---|",
-    ...r.phases.map((p) => `| ${p.name}${p.anneal ? " (anneal)" : ""} | ${p.firstStep}–${p.lastStep} (${p.steps}) | ${si(p.tokens)} | ` +
+    ...r.phases.map((p) => `| ${p.name}${p.anneal && !/anneal/i.test(p.name) ? " (anneal)" : ""} | ${p.firstStep}–${p.lastStep} (${p.steps}) | ${si(p.tokens)} | ` +
       `${p.rows} × ${p.seq} | ${p.ropeTheta} | ${p.lrStart.toFixed(3)} → ${p.lrEnd.toFixed(3)} | ${p.domains} | ${p.flops.toExponential(2)} |`),
     "",
     `total: ${r.totals.steps.toLocaleString("en-US")} steps, ${r.totals.tokens.toLocaleString("en-US")} tokens (${si(r.totals.tokens)}), ` +
@@ -114,6 +118,10 @@ export function formatPlan(r: RunPlanReport): string {
       `${r.memory.devices} device${r.memory.devices === 1 ? "" : "s"}): ${formatBytes(r.memory.weightsAndOptimizer)} + ` +
       `${formatBytes(r.memory.activations)} = ${formatBytes(r.memory.total)}`,
   ];
+  if (r.autoMixture && r.phases.length > 1) {
+    lines.push(`mixtures: curriculum.auto_mixture is on (strength ${r.autoMixture.strength}, min_share ${r.autoMixture.min_share}): ` +
+      "every phase after the first has its mixture adjusted at run time from the held-out loss per domain (steps and tokens as above)");
+  }
   if (r.time.seconds !== null) {
     lines.push(`time: ${duration(r.time.seconds)} at ${r.time.tokensPerSecond ? `${si(r.time.tokensPerSecond)} tokens/s` : `${si(r.time.flopsPerSecond!, "FLOP/s")}`}`);
   } else lines.push("time: give --tokens-per-second or --flops-per-second for an estimate");

@@ -299,6 +299,44 @@ export function loadCheckpointTensors(dir: string, layout: Layout, params: Buf, 
 }
 
 /**
+ * Loads only the Adam moments of a checkpoint into `moments`, after checking that optimizer.safetensors holds
+ * exactly the layout's tensors (exp_avg.<name> and exp_avg_sq.<name>, same shapes) and nothing else. Throws a
+ * CheckpointError listing the mismatches. Returns the number of tensors per moment.
+ */
+export function loadOptimizerMoments(dir: string, layout: Layout, moments: { m: Buf; v: Buf }): number {
+  const p = join(dir, "optimizer.safetensors");
+  if (!existsSync(p)) throw new CheckpointError(`${p}: missing; this checkpoint holds no optimizer state`);
+  const reader = openSafetensors(p);
+  const problems: string[] = [];
+  try {
+    const expected = new Set<string>();
+    for (const prefix of ["exp_avg.", "exp_avg_sq."]) {
+      for (const t of layout.tensors) {
+        const name = prefix + t.name;
+        expected.add(name);
+        if (!reader.has(name)) problems.push(`${name} is missing`);
+        else {
+          const shape = reader.info(name).shape;
+          if (shape.length !== t.shape.length || shape.some((d, i) => d !== t.shape[i])) {
+            problems.push(`${name} is ${shape.join("×")}, the model needs ${t.shape.join("×")}`);
+          }
+        }
+      }
+    }
+    for (const name of reader.names()) if (!expected.has(name)) problems.push(`${name} has no place in this model`);
+  } finally {
+    reader.close();
+  }
+  if (problems.length) {
+    throw new CheckpointError(`${p}: the optimizer state does not fit the model:\n  ${problems.slice(0, 12).join("\n  ")}` +
+      (problems.length > 12 ? `\n  … and ${problems.length - 12} more` : ""));
+  }
+  loadTensors(p, layout, moments.m, "exp_avg.");
+  loadTensors(p, layout, moments.v, "exp_avg_sq.");
+  return layout.tensors.length;
+}
+
+/**
  * A path given by a user: a checkpoint directory, or a run directory (its newest complete checkpoint). Throws a
  * CheckpointError that says what was found.
  */

@@ -55,8 +55,14 @@ export interface LoopConfig {
   /**
    * start a new run from these weights instead of the random init: a checkpoint, a run folder (its newest
    * checkpoint) or a Hugging Face Llama folder (`pretrain import` makes the same); the optimizer starts fresh
+   * unless init_optimizer is set
    */
   init_from: string | null;
+  /**
+   * with init_from: also load the Adam moments (m, v) and the optimizer step (for the bias correction) from that
+   * checkpoint of this toolkit, as an annealing branch continues the stable phase (`pretrain anneal` sets it)
+   */
+  init_optimizer: boolean;
 }
 
 export interface RunConfig {
@@ -110,6 +116,7 @@ const LOOP_SCHEMA: Schema = {
   keep_decay_start: { kind: "boolean", default: true, doc: "save and keep a checkpoint where the learning-rate decay starts (the end of the stable phase, which annealing branches from)" },
   threads: int(1, null, "threads for the native kernels (null: all cores)", true),
   init_from: { kind: "string", nullable: true, default: null as unknown as string, doc: "start from these weights (checkpoint, run folder or Hugging Face folder; relative to the config file)" },
+  init_optimizer: { kind: "boolean", default: false, doc: "with init_from: also load the Adam moments and optimizer step of that checkpoint" },
 };
 
 const RUN_SCHEMA: Schema = {
@@ -144,6 +151,10 @@ export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunCo
   if (evaluation.proxy_dir && !isAbsolute(evaluation.proxy_dir)) evaluation.proxy_dir = resolve(baseDir, evaluation.proxy_dir);
   const loop = validate<LoopConfig>(raw.train, LOOP_SCHEMA, "train");
   if (loop.init_from && !isAbsolute(loop.init_from)) loop.init_from = resolve(baseDir, loop.init_from);
+  if (loop.init_optimizer && !loop.init_from) {
+    throw new ConfigError("train.init_optimizer loads the optimizer state of the checkpoint in train.init_from, " +
+      "but train.init_from is not set; set it to the checkpoint (or run folder) to continue from, or remove init_optimizer");
+  }
   const model = resolveModelConfig(raw.model, "model");
   const curriculum = raw.curriculum === null ? null : resolveCurriculum(raw.curriculum, "curriculum");
   let schedule = raw.schedule as Record<string, unknown> | undefined;

@@ -25,23 +25,19 @@ import {
   CHECKPOINT_FORMAT, CHECKPOINT_VERSION, listCheckpoints, loadCheckpointTensors, markKeep, newestUsableCheckpoint,
   pruneCheckpoints, saveCheckpoint, type CheckpointState, type SkippedBatches,
 } from "./checkpoint.js";
+import { TrainingError } from "./errors.js";
+import { describeDiff, initFrom } from "./init-from.js";
 import { mapMetrics, MetricsWriter, truncateMetrics, type MetricRecord } from "../util/metrics.js";
 import { resolveMonitor, StabilityMonitor } from "./monitor.js";
 import { resolveSpikes, SpikeDetector } from "./spikes.js";
 import { EvalCallback, resolveEvaluationConfig } from "../eval/callback.js";
 import { tokenizerFromJSON } from "../tokenizer/index.js";
-import { loadModel } from "../infer/load.js";
-import { referenceKernels } from "../kernels/reference.js";
 import { Progress, type ProgressStream } from "../util/progress.js";
 import { writeFileAtomic } from "../util/atomic.js";
 import type { Batch } from "../model/batch.js";
 
-export class TrainingError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "TrainingError";
-  }
-}
+export { TrainingError } from "./errors.js";
+export { describeDiff, initFrom, initFromWeights, initOptimizerFrom } from "./init-from.js";
 
 export interface StepRecord extends MetricRecord {
   type: "train";
@@ -127,45 +123,6 @@ export interface TrainSummary {
   rollbacks: number;
 }
 
-/**
- * Copies the weights of a checkpoint, run folder or Hugging Face folder into a freshly built model, tensor by
- * tensor by name; every tensor must exist with the same shape on both sides. Returns a message for the log.
- */
-export function initFromWeights(model: Model, path: string): string {
-  const src = loadModel(path, referenceKernels("f32"), { wesar: model.config.wesar });
-  const problems: string[] = [];
-  for (const t of model.layout.tensors) {
-    const s = src.model.layout.byName.get(t.name);
-    if (!s) problems.push(`${t.name} is missing`);
-    else if (s.shape.join("×") !== t.shape.join("×")) problems.push(`${t.name} is ${s.shape.join("×")}, the run needs ${t.shape.join("×")}`);
-  }
-  for (const s of src.model.layout.tensors) if (!model.layout.byName.has(s.name)) problems.push(`${s.name} has no place in this model`);
-  if (problems.length) {
-    throw new TrainingError(`train.init_from ${src.dir}: the weights do not fit the run's model:\n  ${problems.slice(0, 12).join("\n  ")}` +
-      (problems.length > 12 ? `\n  … and ${problems.length - 12} more` : "") + "\nmake the model section match the source (pretrain inspect shows it)");
-  }
-  for (const t of model.layout.tensors) {
-    const s = src.model.layout.byName.get(t.name)!;
-    model.params.set(src.model.params.subarray(s.offset, s.offset + s.size), t.offset);
-  }
-  const differs = describeDiff(src.model.config, model.config).filter((d) => !/^wesar_init:/.test(d));
-  return `initialized from ${src.dir} (${src.kind}${src.step !== null ? `, step ${src.step}` : ""})` +
-    (differs.length ? `; model settings that differ from the source (the weights are used as they are): ${differs.join("; ")}` : "");
-}
-
-function describeDiff(a: unknown, b: unknown): string[] {
-  const ao = a as Record<string, unknown>;
-  const bo = b as Record<string, unknown>;
-  const keys = new Set([...Object.keys(ao ?? {}), ...Object.keys(bo ?? {})]);
-  const out: string[] = [];
-  for (const k of keys) {
-    if (JSON.stringify(ao?.[k]) !== JSON.stringify(bo?.[k])) {
-      out.push(`${k}: checkpoint ${JSON.stringify(ao?.[k])} vs config ${JSON.stringify(bo?.[k])}`);
-    }
-  }
-  return out;
-}
-
 export function train(opts: TrainerOptions): TrainSummary {
   const { kernels: k, source } = opts;
   // a hand-built RunConfig (not from resolveRunConfig) may lack the stability sections: their defaults apply
@@ -245,7 +202,7 @@ export function train(opts: TrainerOptions): TrainSummary {
   }
   if (!resumedFrom) {
     model.init(cfg.seed);
-    if (loop.init_from) log(initFromWeights(model, loop.init_from));
+    if (loop.init_from) log(initFrom(model, loop.init_optimizer ? optimizer : null, loop.init_from));
     if (existsSync(metricsPath)) {
       const old = join(cfg.out_dir, `metrics.${new Date().toISOString().replace(/[:.]/g, "-")}.jsonl`);
       renameSync(metricsPath, old);
@@ -399,6 +356,17 @@ export function train(opts: TrainerOptions): TrainSummary {
   try {
     while (step < endStep) {
       enterStep(step, true);
+      // curriculum.auto_mixture: at a later phase's first step, its mixture follows the held-out loss per domain
+      const mix = source.adjustMixture?.(step, () => {
+        evaluate();
+        return { ...valDomains };
+      });
+      if (mix) {
+        metrics.write({ type: "mixture", step: step + 1, phase: mix.phase, shares: mix.shares, declared: mix.declared,
+          val_loss_by_domain: mix.losses });
+        log(`phase ${mix.phase}: mixture adjusted from the held-out loss per domain: ` +
+          Object.entries(mix.shares).map(([d, v]) => `${d} ${v.toFixed(3)} (declared ${mix.declared[d].toFixed(3)})`).join(", "));
+      }
       const ts = performance.now();
       const dataBefore = source.state();
       model.zeroGrads();

@@ -45,11 +45,6 @@ export function resolveCurriculum(input: unknown, path = "curriculum"): Curricul
     }
   }
   const auto = validate<AutoMixtureConfig>(raw.auto_mixture, AUTO_SCHEMA, `${path}.auto_mixture`);
-  if (auto.enabled) {
-    // Refused rather than ignored: a run must not look adjusted when it is not.
-    throw new ConfigError(`${path}.auto_mixture.enabled: the automatic mixture rule is not implemented in this version; ` +
-      "adjust the next phase's mixture by hand from the per-domain held-out loss (val_loss_<domain> in metrics.jsonl)");
-  }
   return {
     phases: resolvePhases(raw.phases, `${path}.phases`),
     max_epochs: { ...(epochs as Record<string, number>) },

@@ -74,3 +74,26 @@ export function shares(p: PhaseConfig): [string, number][] {
   const total = Object.values(p.mixture).reduce((a, b) => a + b, 0);
   return Object.keys(p.mixture).sort().filter((d) => p.mixture[d] > 0).map((d) => [d, p.mixture[d] / total]);
 }
+
+/**
+ * The automatic mixture rule (docs/curriculum.md). `declared`: a phase's normalized shares (as shares() gives
+ * them); `losses`: held-out loss per domain. Over the domains M with a share s_d > 0 and a finite loss L_d, the
+ * loss-weighted share is q_d = S·s_d·L_d / Σ_{e∈M} s_e·L_e, where S = Σ_{e∈M} s_e (the measured domains' part of
+ * the mixture, 1 when every domain has held-out data); the new share is (1 − strength)·s_d + strength·q_d, floored
+ * at min_share·s_d. Domains without a loss keep s_d. All shares are then divided by their sum. Returned in the
+ * order of `declared`; strength 0 returns the declared shares unchanged.
+ */
+export function autoShares(declared: [string, number][], losses: Record<string, number>, strength: number,
+  minShare: number): [string, number][] {
+  const measured = declared.filter(([d, s]) => s > 0 && Number.isFinite(losses[d]) && losses[d] >= 0);
+  const mass = measured.reduce((a, [, s]) => a + s, 0);
+  const weighted = measured.reduce((a, [d, s]) => a + s * losses[d], 0);
+  if (strength === 0 || measured.length === 0 || !(weighted > 0)) return declared.map(([d, s]) => [d, s]);
+  const next: [string, number][] = declared.map(([d, s]) => {
+    if (!(s > 0 && Number.isFinite(losses[d]) && losses[d] >= 0)) return [d, s];
+    const q = (mass * s * losses[d]) / weighted;
+    return [d, Math.max((1 - strength) * s + strength * q, minShare * s)];
+  });
+  const total = next.reduce((a, [, s]) => a + s, 0);
+  return next.map(([d, s]) => [d, s / total]);
+}

@@ -2,14 +2,16 @@
  * Batches for a curriculum: at each step the phase decides the rows, the sequence length, the mixture and the
  * document masking; the mixer picks each row's domain; the domain's stream fills the row with seq+1 tokens
  * (documents packed back to back, each ending with EOS as tokenized). Everything that decides the next batch —
- * phase, mixer credits, every stream's cursor — is the checkpointed state, so resume is exact across phase
- * boundaries.
+ * phase, mixer credits, every stream's cursor, the mixtures the automatic mixture rule adjusted — is the
+ * checkpointed state, so resume is exact across phase boundaries.
  */
 import type { Batch } from "../../model/batch.js";
+import type { MixtureAdjustment } from "../source.js";
+import type { AutoMixtureConfig } from "./config.js";
 import type { ShardSet } from "../tokens/shard-set.js";
 import { Mixer, type MixerState } from "./mixer.js";
 import { phaseAt, type CurriculumPlan, type PhasePlan } from "./plan.js";
-import { shares, type PhaseConfig } from "./phases.js";
+import { autoShares, shares, type PhaseConfig } from "./phases.js";
 import { DomainStream, type StreamCursor } from "./stream.js";
 
 export interface CurriculumState {
@@ -18,6 +20,11 @@ export interface CurriculumState {
   mixer: MixerState;
   streams: Record<string, StreamCursor>;
   rows: Record<string, number>;
+  /**
+   * Phase index → the shares the automatic mixture rule gave it (absent in checkpoints written before the rule
+   * existed: no adjustments).
+   */
+  adjusted?: Record<string, Record<string, number>>;
 }
 
 export class CurriculumSource {
@@ -28,9 +35,12 @@ export class CurriculumSource {
   private rowsByDomain: Record<string, number> = {};
   private buffers = new Map<string, { batch: Batch; row: Int32Array; segStart: Int32Array; positions: Int32Array }>();
   private validationCache = new Map<string, Batch[]>();
+  /** phase index → shares set by the automatic mixture rule (sorted by domain, as shares() gives them) */
+  private adjusted = new Map<number, [string, number][]>();
 
   constructor(private readonly set: ShardSet, readonly plan: CurriculumPlan, private readonly phases: PhaseConfig[],
-    private readonly seed: number | string, private readonly maxEpochs: Record<string, number> = {}) {
+    private readonly seed: number | string, private readonly maxEpochs: Record<string, number> = {},
+    private readonly autoMixture: AutoMixtureConfig | null = null) {
     this.vocabSize = set.index.vocab_size;
     for (const p of phases) for (const d of Object.keys(p.mixture)) set.domain(d);
     this.mixer = new Mixer(shares(phases[0]));
@@ -47,6 +57,30 @@ export class CurriculumSource {
 
   phaseAt(step: number): PhasePlan {
     return phaseAt(this.plan, step);
+  }
+
+  /** The shares phase `index` mixes by: adjusted ones when the automatic rule set them, else the declared ones. */
+  sharesOf(index: number): [string, number][] {
+    return this.adjusted.get(index) ?? shares(this.phases[index]);
+  }
+
+  /**
+   * The automatic mixture rule: at the first step of a phase after the first (and only once per phase), measures
+   * the held-out loss per domain and adjusts the phase's shares (autoShares). Null when the rule is off or the step
+   * is not such a step. Call before the step's next().
+   */
+  adjustMixture(step: number, measure: () => Record<string, number>): MixtureAdjustment | null {
+    if (!this.autoMixture?.enabled) return null;
+    const p = this.phaseAt(step);
+    if (p.index === 0 || step !== p.startStep || this.adjusted.has(p.index)) return null;
+    const declared = shares(this.phases[p.index]);
+    const measured = measure();
+    const losses: Record<string, number> = {};
+    for (const [d] of declared) if (Number.isFinite(measured[d])) losses[d] = measured[d];
+    const next = autoShares(declared, losses, this.autoMixture.strength, this.autoMixture.min_share);
+    this.adjusted.set(p.index, next);
+    if (this.phase === p.index) this.mixer.setShares(next);
+    return { phase: p.name, shares: Object.fromEntries(next), declared: Object.fromEntries(declared), losses };
   }
 
   private buffer(rows: number, seq: number) {
@@ -68,7 +102,7 @@ export class CurriculumSource {
     const p = this.phaseAt(step);
     if (p.index !== this.phase) {
       this.phase = p.index;
-      this.mixer.setShares(shares(this.phases[p.index]));
+      this.mixer.setShares(this.sharesOf(p.index));
     }
     const { rows, seq } = p;
     const buf = this.buffer(rows, seq);
@@ -132,6 +166,7 @@ export class CurriculumSource {
     return {
       kind: "curriculum", phase: this.phase, mixer: this.mixer.state(),
       streams: Object.fromEntries([...this.streams].map(([d, s]) => [d, s.state()])), rows: { ...this.rowsByDomain },
+      adjusted: Object.fromEntries([...this.adjusted].map(([i, sh]) => [String(i), Object.fromEntries(sh)])),
     };
   }
 
@@ -139,7 +174,9 @@ export class CurriculumSource {
     const s = state as CurriculumState;
     if (!s || s.kind !== "curriculum") throw new Error(`cannot restore a curriculum from ${JSON.stringify(state)?.slice(0, 80)}`);
     this.phase = s.phase;
-    this.mixer.setShares(shares(this.phases[s.phase]));
+    this.adjusted = new Map(Object.entries(s.adjusted ?? {}).map(([i, sh]) =>
+      [Number(i), Object.keys(sh).sort().map((d): [string, number] => [d, sh[d]])]));
+    this.mixer.setShares(this.sharesOf(s.phase));
     this.mixer.restore(s.mixer);
     for (const [d, c] of Object.entries(s.streams)) this.stream(d).restore(c);
     this.rowsByDomain = { ...s.rows };

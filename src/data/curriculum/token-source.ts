@@ -1,10 +1,12 @@
 /**
  * The curriculum as the trainer's TokenSource: the trainer tells it the optimizer step (setStep) and asks the
  * step's batch shape and RoPE θ (shapeAt); next() returns the step's micro-batches in the phase's shape, and the
- * held-out loss is measured per domain. The state is the CurriculumSource's: phase, mixer credits, stream cursors.
+ * held-out loss is measured per domain, and with `curriculum.auto_mixture` the trainer's measure of it adjusts each
+ * later phase's mixture (adjustMixture). The state is the CurriculumSource's: phase, mixer credits, stream cursors,
+ * adjusted mixtures.
  */
 import type { Batch } from "../../model/batch.js";
-import type { BatchShape, TokenSource } from "../source.js";
+import type { BatchShape, MixtureAdjustment, TokenSource } from "../source.js";
 import type { CurriculumSource } from "./source.js";
 
 export class CurriculumTokenSource implements TokenSource {
@@ -32,6 +34,10 @@ export class CurriculumTokenSource implements TokenSource {
       throw new Error(`internal: step ${this.step + 1} was asked for ${rows}×${seq} but its phase gives ${b.rows}×${b.seq}`);
     }
     return b;
+  }
+
+  adjustMixture(step: number, measure: () => Record<string, number>): MixtureAdjustment | null {
+    return this.curriculum.adjustMixture(step, measure);
   }
 
   validationByDomain(rows: number, seq: number, maxBatches: number): Map<string, Batch[]> {
