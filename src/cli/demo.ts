@@ -1,5 +1,5 @@
 /**
- * `pretrain demo` (what `npm start` runs): the end-to-end job. Trains a byte-level BPE tokenizer on a corpus of
+ * `pretrain demo`: the single-domain demo (the multi-domain recipe is `pretrain run recipes/demo.yaml`, npm start). Trains a byte-level BPE tokenizer on a corpus of
  * plain-English documentation found on every machine with npm (npm's own docs), then the demo recipe with it,
  * shows the loss falling under the warmup-stable-decay schedule (also in bits per byte, the unit that compares
  * tokenizers), then samples from and scores with the trained checkpoint. `--tokenizer bytes` runs the
@@ -22,10 +22,7 @@ import { parameterCount } from "../model/layout.js";
 import { readMetrics } from "../util/metrics.js";
 import { trainTokenizer } from "../tokenizer/bpe/train.js";
 import { loadTokenizer, saveTokenizer } from "../tokenizer/bpe/io.js";
-import { resolveTasks } from "../eval/registry.js";
-import { evaluateCheckpoints } from "../eval/compare.js";
-import { compareTable } from "../eval/table.js";
-import { writeFileAtomic } from "../util/atomic.js";
+import { annealingCheckpoints, compareAnnealing } from "../eval/annealing.js";
 
 /** The offline proxy tasks the demo compares before and after annealing (docs/eval.md), examples per task. */
 const ANNEALING_TASKS = ["proxy-cloze-book", "proxy-wordnet-mc", "proxy-arith", "proxy-js-code", "proxy-needle", "proxy-ppl"];
@@ -33,10 +30,10 @@ const ANNEALING_LIMIT = 20;
 
 const spec = defineCommand({
   name: "pretrain demo",
-  summary: "train the demo recipe end to end on npm's documentation, then sample and score (npm start)",
+  summary: "the single-domain demo: a tokenizer and a small model on npm's documentation, then sample and score",
   usage: "pretrain demo [options]",
   options: {
-    out: { type: "string", default: "runs/demo", valueName: "<dir>", description: "run folder (an existing run is continued)" },
+    out: { type: "string", default: "runs/npm-docs", valueName: "<dir>", description: "run folder (an existing run is continued)" },
     corpus: { type: "string", multiple: true, valueName: "<path>", description: "text files or folders to train on instead of npm's docs" },
     steps: { type: "integer", description: "override the recipe's step count" },
     tokenizer: { type: "string", choices: ["bpe", "bytes"], default: "bpe", description: "BPE (trained on the corpus first) or byte-level" },
@@ -46,7 +43,7 @@ const spec = defineCommand({
     threads: THREADS_OPTION,
   },
   positionals: [],
-  examples: ["npm start", "pretrain demo --corpus ./my-notes --out runs/notes", "pretrain demo --tokenizer bytes --out runs/demo-bytes"],
+  examples: ["pretrain demo", "pretrain demo --corpus ./my-notes --out runs/notes", "pretrain demo --tokenizer bytes --out runs/npm-docs-bytes"],
 });
 
 function packageRoot(): string {
@@ -66,7 +63,7 @@ export const demoCommand: Command = cliCommand("demo", spec, async (o) => {
   if (files.length === 0) throw new Error("the corpus holds no text files (.md, .txt, .rst)");
   const overrides = [`data.paths=${JSON.stringify(files)}`, `out_dir=${JSON.stringify(o.out)}`];
   if (o.steps !== undefined) overrides.push(`train.steps=${o.steps}`);
-  let recipe = "demo-bytes.yaml";
+  let recipe = "npm-docs-bytes.yaml";
   if (o.tokenizer === "bpe") {
     // The tokenizer lives in the run folder, so a re-run (resume) uses the same one.
     const tokDir = resolve(o.out, "tokenizer");
@@ -79,7 +76,7 @@ export const demoCommand: Command = cliCommand("demo", spec, async (o) => {
     const vocab = loadTokenizer(tokDir).vocabSize;
     // The model's embedding must cover every id; a multiple of 64 keeps the matrix shapes friendly.
     overrides.push(`data.tokenizer=${JSON.stringify(tokDir)}`, `model.vocab_size=${Math.ceil(vocab / 64) * 64}`);
-    recipe = "demo.yaml";
+    recipe = "npm-docs.yaml";
   }
   const cfg = loadRunConfig(join(packageRoot(), "recipes", recipe), overrides);
   const kernels = kernelsFor(o.backend, o.threads);
@@ -125,25 +122,13 @@ export const demoCommand: Command = cliCommand("demo", spec, async (o) => {
   return 0;
 });
 
-/**
- * YuLan-Mini reports its benchmarks at intermediate checkpoints, before and after annealing. The trainer keeps
- * the checkpoint where the decay starts (train.keep_decay_start); this evaluates it and the final one on the
- * offline proxy tasks and prints them side by side (also written to <run>/eval-annealing.json).
- */
 function annealingTable(runDir: string, decayStart: number | null, kernels: ReturnType<typeof kernelsFor>): void {
-  const complete = listCheckpoints(runDir).filter((e) => e.complete);
-  const before = decayStart === null ? undefined : complete.find((e) => e.step === decayStart);
-  const after = complete[0];
-  if (!before || !after || after.step <= before.step) {
+  if (!annealingCheckpoints(runDir, decayStart)) {
     note("demo: no checkpoint at the decay start and after it, so no before/after-annealing comparison");
     return;
   }
-  note(`demo: proxy tasks before (step ${before.step}) and after (step ${after.step}) annealing, ${ANNEALING_LIMIT} examples each`);
-  const runs = evaluateCheckpoints([before.dir, after.dir], resolveTasks(ANNEALING_TASKS), kernels,
-    { limit: ANNEALING_LIMIT, seed: 1234 });
-  runs[0].label = `before annealing (step ${before.step})`;
-  runs[1].label = `after annealing (step ${after.step})`;
-  writeFileAtomic(join(runDir, "eval-annealing.json"), JSON.stringify(runs, null, 2) + "\n");
-  process.stdout.write(`\nproxy tasks (offline stand-ins, not the benchmarks they imitate; docs/eval.md):\n\n${compareTable(runs)}\n` +
-    `(${join(runDir, "eval-annealing.json")}; \`pretrain eval compare\` runs more tasks or examples)\n`);
+  note(`demo: proxy tasks before and after annealing, ${ANNEALING_LIMIT} examples each`);
+  const c = compareAnnealing(runDir, decayStart, ANNEALING_TASKS, ANNEALING_LIMIT, kernels)!;
+  process.stdout.write(`\nproxy tasks (offline stand-ins, not the benchmarks they imitate; docs/eval.md):\n\n${c.table}\n` +
+    `(${c.file}; \`pretrain eval compare\` runs more tasks or examples)\n`);
 }

@@ -18,8 +18,9 @@ import { exportCommand } from "./export.js";
 import { importCommand } from "./import.js";
 import { planCommand } from "./plan.js";
 import { annealCommand } from "./anneal.js";
+import { runCommand } from "./run.js";
 
-const COMMANDS: Command[] = [demoCommand, trainCommand, annealCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand, exportCommand, importCommand, planCommand];
+const COMMANDS: Command[] = [runCommand, demoCommand, trainCommand, annealCommand, generateCommand, scoreCommand, inspectCommand, dataCommand, tokenizerCommand, evalCommand, mupCheckCommand, ablationCommand, reportCommand, exportCommand, importCommand, planCommand];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };

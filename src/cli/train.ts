@@ -29,10 +29,10 @@ const spec = defineCommand({
   },
   positionals: [{ name: "config", description: "run configuration file (.yaml, .yml or .json)" }],
   examples: [
-    "pretrain train recipes/demo-bytes.yaml",
-    "pretrain train recipes/demo-bytes.yaml --resume",
-    "pretrain train recipes/demo-bytes.yaml --set optimizer.lr=0.005 --out runs/lr5e-3",
-    "pretrain train my-anneal.yaml --init-from runs/demo/checkpoints/step-00000320",
+    "pretrain train recipes/npm-docs-bytes.yaml",
+    "pretrain train recipes/npm-docs-bytes.yaml --resume",
+    "pretrain train recipes/npm-docs-bytes.yaml --set optimizer.lr=0.005 --out runs/lr5e-3",
+    "pretrain train my-anneal.yaml --init-from runs/demo/checkpoints/step-00000350",
   ],
 });
 

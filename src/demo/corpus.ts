@@ -45,6 +45,8 @@ export interface DemoCorpusOptions {
   domains?: readonly DomainName[];
   /** cap on each domain's JSONL file, in bytes (default 512 KiB); null: everything */
   maxBytesPerDomain?: number | null;
+  /** a cap for some domains that differs from maxBytesPerDomain (null: everything) */
+  maxBytesByDomain?: Partial<Record<DomainName, number | null>>;
   /** longest document text in UTF-8 bytes; longer units are cut at paragraph, line or sentence ends (default 8 KiB) */
   maxDocumentBytes?: number;
   /** arithmetic problems generated for the math domain, before the cap (default 4000) */
@@ -85,6 +87,7 @@ export interface DemoCorpus {
 interface Resolved {
   domains: DomainName[];
   maxBytesPerDomain: number | null;
+  maxBytesByDomain: Partial<Record<DomainName, number | null>>;
   ctx: DomainContext;
 }
 
@@ -101,13 +104,20 @@ function resolveOptions(o: DemoCorpusOptions): Resolved {
   if (cap !== null && !(Number.isSafeInteger(cap) && cap > 0)) {
     throw new DemoCorpusError(`maxBytesPerDomain must be a positive whole number of bytes or null (no cap), got ${cap}`);
   }
+  const byDomain = { ...(o.maxBytesByDomain ?? {}) };
+  for (const [d, c] of Object.entries(byDomain)) {
+    if (!DOMAIN_NAMES.includes(d as DomainName)) throw new DemoCorpusError(`maxBytesByDomain: unknown domain "${d}" (domains: ${DOMAIN_NAMES.join(", ")})`);
+    if (c !== null && !(Number.isSafeInteger(c) && c > 0)) {
+      throw new DemoCorpusError(`maxBytesByDomain.${d} must be a positive whole number of bytes or null (no cap), got ${c}`);
+    }
+  }
   const int = (name: string, v: number | undefined, dflt: number, min: number) => {
     const x = v ?? dflt;
     if (!Number.isSafeInteger(x) || x < min) throw new DemoCorpusError(`${name} must be a whole number ≥ ${min}, got ${v}`);
     return x;
   };
   return {
-    domains, maxBytesPerDomain: cap,
+    domains, maxBytesPerDomain: cap, maxBytesByDomain: byDomain,
     ctx: {
       maxDocumentBytes: int("maxDocumentBytes", o.maxDocumentBytes, DEFAULT_MAX_DOCUMENT_BYTES, 256),
       mathProblems: int("mathProblems", o.mathProblems, DEFAULT_MATH_PROBLEMS, 1),
@@ -180,10 +190,11 @@ export function buildDemoCorpus(outDir: string, options: DemoCorpusOptions = {})
       ids.add(d.id);
     }
     const lines = docs.map(documentLine);
-    const keep = selectUnderCap(lines, docs.map((d) => d.id), r.maxBytesPerDomain, r.ctx.seed);
+    const cap = name in r.maxBytesByDomain ? r.maxBytesByDomain[name]! : r.maxBytesPerDomain;
+    const keep = selectUnderCap(lines, docs.map((d) => d.id), cap, r.ctx.seed);
     if (keep.length === 0) {
       const smallest = Math.min(...lines.map((l) => Buffer.byteLength(l, "utf8")));
-      throw new DemoCorpusError(`maxBytesPerDomain ${r.maxBytesPerDomain} is smaller than every document of "${name}" (the smallest takes ${smallest} bytes)`);
+      throw new DemoCorpusError(`the byte cap ${cap} is smaller than every document of "${name}" (the smallest takes ${smallest} bytes)`);
     }
     const kept = keep.map((i) => lines[i]);
     const file = join(outDir, `${name}.jsonl`);
@@ -202,7 +213,7 @@ export function buildDemoCorpus(outDir: string, options: DemoCorpusOptions = {})
   const manifest = {
     format: "pretrain-demo-corpus", version: 1,
     options: {
-      domains: r.domains, max_bytes_per_domain: r.maxBytesPerDomain, max_document_bytes: r.ctx.maxDocumentBytes,
+      domains: r.domains, max_bytes_per_domain: r.maxBytesPerDomain, max_bytes_by_domain: r.maxBytesByDomain, max_document_bytes: r.ctx.maxDocumentBytes,
       math_problems: r.ctx.mathProblems, problems_per_document: r.ctx.problemsPerDocument, seed: r.ctx.seed,
     },
     holdout_rules: HOLDOUT_RULES,

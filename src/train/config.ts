@@ -15,6 +15,7 @@ import { resolveSpikes, type SpikeConfig } from "./spikes.js";
 import { resolveEvaluationConfig, type EvaluationConfig } from "../eval/callback.js";
 import { resolveCurriculum, type CurriculumConfig } from "../data/curriculum/config.js";
 import { planCurriculum, type CurriculumPlan } from "../data/curriculum/plan.js";
+import { splitRecipe, type Recipe } from "../recipe/config.js";
 
 export interface DataConfig {
   /**
@@ -192,8 +193,12 @@ export function resolveRunConfig(input: unknown, baseDir = process.cwd()): RunCo
   };
 }
 
-/** Reads a YAML or JSON run config, applies dotted overrides ("train.steps=100"), and resolves it. */
-export function loadRunConfig(path: string, overrides: string[] = [], outDirBase = process.cwd()): RunConfig {
+/**
+ * Reads a YAML or JSON recipe, applies dotted overrides ("train.steps=100"), and resolves its run configuration.
+ * A recipe's `prepare` and `finish` sections (src/recipe/config.ts) are split off; with `prepare`, `data` points at
+ * the shards and tokenizer it writes under out_dir.
+ */
+export function loadRecipe(path: string, overrides: string[] = [], outDirBase = process.cwd()): { config: RunConfig; recipe: Recipe } {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -206,11 +211,18 @@ export function loadRunConfig(path: string, overrides: string[] = [], outDirBase
   } catch (e) {
     throw new ConfigError(`${path}: not valid YAML/JSON: ${(e as Error).message}`);
   }
-  if (doc === null || typeof doc !== "object") throw new ConfigError(`${path}: expected a mapping at the top level`);
+  if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new ConfigError(`${path}: expected a mapping at the top level`);
   for (const o of overrides) applyOverride(doc as Record<string, unknown>, o);
-  const cfg = resolveRunConfig(doc, dirname(resolve(path)));
+  const base = dirname(resolve(path));
+  const recipe = splitRecipe(doc as Record<string, unknown>, base, outDirBase);
+  const config = resolveRunConfig(recipe.run, base);
   // out_dir is relative to where the command runs, not to the config file.
-  const rawOut = (doc as Record<string, unknown>).out_dir;
-  if (typeof rawOut === "string" && !isAbsolute(rawOut)) cfg.out_dir = resolve(outDirBase, rawOut);
-  return cfg;
+  const rawOut = recipe.run.out_dir;
+  if (typeof rawOut === "string" && !isAbsolute(rawOut)) config.out_dir = resolve(outDirBase, rawOut);
+  return { config, recipe };
+}
+
+/** Reads a YAML or JSON run config (or recipe), applies dotted overrides ("train.steps=100"), and resolves it. */
+export function loadRunConfig(path: string, overrides: string[] = [], outDirBase = process.cwd()): RunConfig {
+  return loadRecipe(path, overrides, outDirBase).config;
 }

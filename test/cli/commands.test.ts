@@ -36,7 +36,7 @@ test("help, version and unknown commands", () => {
   const u = pretrain(["trian"]);
   assert.equal(u.code, 2);
   assert.match(u.stderr, /unknown command "trian"/);
-  for (const c of ["train", "generate", "score", "inspect", "demo", "export", "import", "eval", "tokenizer", "data", "report", "mup-check", "ablation"]) {
+  for (const c of ["train", "generate", "score", "inspect", "demo", "export", "import", "eval", "tokenizer", "data", "report", "mup-check", "ablation", "run", "anneal", "plan"]) {
     const r = pretrain([c, "--help"]);
     assert.equal(r.code, 0, c);
     assert.match(r.stdout, new RegExp(`Usage: pretrain ${c}`));
