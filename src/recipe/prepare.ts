@@ -185,7 +185,7 @@ export async function prepareData(p: PrepareSettings, outDir: string, o: Prepare
   const out = await runStage("tokenize", paths.tokens, hash, () => (o.log(`tokenize: ${domains.length} domains → ${paths.tokens}`), tokenizeCorpus({
     tokenizer: tokenizerDir, inputs: domains.map((d) => ({ domain: d, paths: docs[d] })), out: paths.tokens,
     validFraction: tk.valid_fraction, shardTokens: tk.shard_tokens, threads: o.threads, seed: tk.seed, force: true,
-    progress: null, log: o.log,
+    log: o.log,
   })));
   const tokens = out.summary;
   stages.push(report("tokenize", out.record, out.reused,

@@ -5,40 +5,17 @@
  * `pretrain anneal` tests. The two phases use disjoint domains, so an annealing run branched from the stable
  * phase's last checkpoint sees exactly the batches the full run's annealing phase saw.
  */
-import { createHash } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { domainIndex, INDEX_FORMAT, makeDomainDir, SplitWriter, writeIndex, type DomainIndex } from "../../src/data/tokens/shard-set.js";
-import { saveTokenizer } from "../../src/tokenizer/bpe/io.js";
-import { smallTokenizer } from "../tokenizer/helpers.js";
+import { corpus } from "../train/curriculum-helpers.js";
 
 export interface AnnealCorpus {
   data: string;
   tok: string;
 }
 
-export async function annealCorpus(dir: string): Promise<AnnealCorpus> {
-  const tokenizer = await smallTokenizer();
-  const tok = join(dir, "tok");
-  saveTokenizer(tok, tokenizer);
-  const sha = createHash("sha256").update(readFileSync(join(tok, "tokenizer.json"))).digest("hex");
-  const data = join(dir, "shards");
-  const texts: Record<string, string[]> = {
-    prose: Array.from({ length: 60 }, (_, i) => `The ${i}th package is installed with npm install, which reads package.json and writes the lock file.`),
-    code: Array.from({ length: 60 }, (_, i) => `export function f${i}(x: number): number {\n  return x * ${i} + ${i % 7};\n}\n`),
-  };
-  const domains: Record<string, DomainIndex> = {};
-  for (const [d, docs] of Object.entries(texts)) {
-    const meta = { vocab_size: tokenizer.vocabSize, tokenizer_sha256: sha, domain: d };
-    const ddir = makeDomainDir(data, d);
-    const train = new SplitWriter(ddir, "train", meta, 2000);
-    const valid = new SplitWriter(ddir, "valid", meta, 2000);
-    docs.forEach((t, i) => (i % 10 === 9 ? valid : train).add([...tokenizer.encode(t), tokenizer.eosId!]));
-    domains[d] = domainIndex(train.close(), valid.close());
-  }
-  writeIndex(data, { format: INDEX_FORMAT, version: 1, vocab_size: tokenizer.vocabSize, eos_id: tokenizer.eosId!, tokenizer_sha256: sha, domains });
-  return { data, tok };
-}
+/** The curriculum tests' two-domain corpus (test/train/curriculum-helpers.ts). */
+export const annealCorpus = (dir: string): Promise<AnnealCorpus> => corpus(dir);
 
 /**
  * The recipe as a plain object: 5 stable steps (2 rows × 16 tokens, θ 10000, prose) then 3 annealing steps
