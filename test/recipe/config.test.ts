@@ -1,7 +1,7 @@
 /** Recipes: splitting off prepare/finish, data filled in from the run folder, validation, and stage markers. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +38,8 @@ test("recipe mistakes are ConfigErrors that say what to change", () => {
   err({ ...base, prepare: { corpus: { demo: { max_bytes_by_domain: { web: 0 } } } } });
   err({ ...base, finish: { samples: { a: 1 } } });
   err({ ...base, finish: { colour: "red" } });
+  // a corpus path that does not exist is refused when the stage runs (prepareData), not here: the recipe may be
+  // planned on another machine
   const ok = splitRecipe(structuredClone({ ...base, prepare: { corpus: { files: { web: "mail/" } } } }), "/r", "/w");
   assert.deepEqual(ok.prepare!.corpus.files, { web: ["/r/mail"] }, "corpus paths are relative to the recipe");
   assert.equal((ok.run.data as { dir: string }).dir, "/w/runs/x/data/tokens", "out_dir is relative to the working folder");
@@ -57,6 +59,9 @@ test("stages: done once, reused with the same settings, refused with other setti
     assert.notEqual(stageHash(stageHash("", { a: 2 }), { b: 1 }), stageHash(h1, { b: 1 }));
     await assert.rejects(runStage("demo", join(dir, "s"), stageHash("", { a: 2 }), () => ({ n: ++runs })),
       /demo stage in .* was made from other settings/);
+    // a damaged marker is an error that says what to delete
+    writeFileSync(join(dir, "s", STAGE_FILE), "{\"stage\": \"demo\", \"ha");
+    await assert.rejects(runStage("demo", join(dir, "s"), h1, () => 1), /stage\.json is not valid JSON .*delete .*s to redo/);
     // a stage that failed leaves no marker and runs again
     await assert.rejects(runStage("broken", join(dir, "b"), h1, () => { throw new Error("boom"); }), /boom/);
     assert.equal((await runStage("broken", join(dir, "b"), h1, () => 5)).reused, false);

@@ -114,6 +114,12 @@ test("pretrain run: --help and mistakes in the recipe", () => {
   const both = pretrain(["run", RECIPE, "--set", 'data={"kind":"bytes","paths":["x"]}']);
   assert.equal(both.code, 1);
   assert.match(both.stderr, /remove the data section/);
+  const scratch = mkdtempSync(join(tmpdir(), "pretrain-run-bad-"));
+  const missing = pretrain(["run", RECIPE, "--out", scratch, "--set",
+    'prepare.corpus={"files":{"web":["/nonexistent/mail"]}}', "--set", "prepare.clean=null"]);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /prepare\.corpus\.files\.web: \/nonexistent\/mail does not exist/);
+  rmSync(scratch, { recursive: true, force: true });
   const until = pretrain(["run", RECIPE, "--until", "later"]);
   assert.equal(until.code, 2);
 });
